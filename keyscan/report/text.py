@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import TextIO
 
 from keyscan.model import Finding, KeyClass, Stats, Status
-from keyscan.report.fields import describe, redact
+from keyscan.report.fields import redact
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
 
@@ -34,20 +34,38 @@ def write(findings: Sequence[Finding], stats: Stats, out: TextIO, show_secrets: 
         out.write(paint(_BOLD, path) + "\n")
         for f in items:
             colour = _RED if f.key_class is KeyClass.LONG_TERM else _YELLOW
-            out.write(f"  {f.line}:{f.column}  {paint(colour, f.kind.value)}  {describe(f)}\n")
+            out.write(f"  {f.line}:{f.column}  {paint(colour, _label(f))}  {_headline(f)}\n")
             for line in _details(f, show_secrets):
                 out.write(f"      {line}\n")
         out.write("\n")
 
 
+def _label(f: Finding) -> str:
+    kind = f.kind.value.replace("_", " ")
+    return kind if f.key_class is KeyClass.UNKNOWN else f"{f.key_class.value} {kind}"
+
+
+def _headline(f: Finding) -> str:
+    bits = [f.key_id or "(no key ID nearby)"]
+    if f.account_id:
+        bits.append(f"account {f.account_id}")
+    if f.canary:
+        bits.append("CANARY-TOKEN ACCOUNT")
+    if f.expires_at:
+        bits.append(("expired " if f.expired else "expires ") + f.expires_at)
+    if f.confidence in ("low", "info"):
+        bits.append(f"({f.confidence} confidence)")
+    return "  ".join(b for b in bits if b)
+
+
 def _details(f: Finding, show_secrets: bool) -> list[str]:
     lines = []
     if f.secret:
-        lines.append(f"secret access key: {redact(f.secret, show_secrets)}")
+        lines.append(f"secret access key  {redact(f.secret, show_secrets)}")
     if f.token:
-        lines.append(f"session token: {redact(f.token, show_secrets)}")
+        lines.append(f"session token  {redact(f.token, show_secrets)}")
     elif f.key_class is KeyClass.SHORT_TERM and f.kind.value != "session_token":
-        lines.append("session token: not found nearby")
+        lines.append("session token  not found nearby")
     if f.decoy:
         lines.append(f"{f.decoy.value}: this looks like an AWS documentation example or a placeholder")
     if f.commit:
@@ -63,5 +81,5 @@ def _details(f: Finding, show_secrets: bool) -> list[str]:
         lines.append(f"validation: {v.status.value}" + (f" ({detail})" if detail else ""))
     if f.suppressed:
         lines.append(f"suppressed: {f.suppressed}")
-    lines.append(f"rule {', '.join(dict.fromkeys(f.rules))} · fingerprint {f.fingerprint[:16]}")
+    lines.append(f"fingerprint {f.fingerprint[:16]}  ({', '.join(dict.fromkeys(f.rules))})")
     return lines
