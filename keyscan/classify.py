@@ -9,6 +9,8 @@ from keyscan.model import Decoy, Finding, FindingKind, KeyClass
 from keyscan.pair import Group
 from keyscan.rules import Rule, RuleSet
 
+INLINE_ALLOW = "inline keyscan:allow"
+
 
 def classify(group: Group, ruleset: RuleSet, rules_by_id: dict[str, Rule], *, path: str,
              blob: str | None, now: datetime) -> Finding:
@@ -39,6 +41,7 @@ def classify(group: Group, ruleset: RuleSet, rules_by_id: dict[str, Rule], *, pa
         end_line=max(h.line for h in parts),
         blob=blob,
         confidence=primary.confidence,
+        suppressed=INLINE_ALLOW if any(h.allowed for h in parts) else None,
     )
 
 

@@ -18,6 +18,8 @@ import regex
 from keyscan.model import Hit
 from keyscan.rules import Rule
 
+# An inline comment with this marker on a finding's line suppresses it (any comment syntax).
+ALLOW_MARKER = b"keyscan:allow"
 # Rules that run only near another hit (`requires`) look at most this many bytes either way.
 REQUIRES_MAX_BYTES = 2048
 _CONTINUATION = bytes(range(0x80, 0xC0))
@@ -192,12 +194,14 @@ def _to_hits(
         line += data.count(b"\n", counted, start)
         counted = start
         line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", end)
         column = 1 + _chars(data, line_start, start) + (base_column if line_start == 0 else 0)
         hits.append(
             Hit(
                 rule_id=rule_id, kind=rule.kind, value=value.decode("ascii", "replace"),
                 start=start, end=end, line=line, column=column,
                 labelled=rule.labelled, confidence=rule.confidence,
+                allowed=data.find(ALLOW_MARKER, line_start, len(data) if line_end == -1 else line_end) != -1,
             )
         )
     return hits

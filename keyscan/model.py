@@ -69,6 +69,7 @@ class Hit:
     column: int
     labelled: bool = True
     confidence: str = "high"
+    allowed: bool = False  # its line carries an inline `keyscan:allow` marker
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ match that straddles a chunk boundary is found exactly once, with its true line 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from keyscan.matcher import Matcher, chars_in
 from keyscan.model import Hit
@@ -56,9 +57,4 @@ def scan_stream(chunks: Iterable[bytes], matcher: Matcher) -> tuple[list[Hit], i
 
 
 def _shift(hit: Hit, by: int) -> Hit:
-    if by == 0:
-        return hit
-    return Hit(
-        rule_id=hit.rule_id, kind=hit.kind, value=hit.value, start=hit.start + by, end=hit.end + by,
-        line=hit.line, column=hit.column, labelled=hit.labelled, confidence=hit.confidence,
-    )
+    return replace(hit, start=hit.start + by, end=hit.end + by) if by else hit
