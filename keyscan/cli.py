@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.code or 0)
     try:
         handler: Callable[[argparse.Namespace], int] = args.handler
+        if getattr(args, "verify", False):
+            args.verify_options = verify_options(args)  # fail before scanning: extra, endpoint
         return handler(args)
     except KeyscanError as e:
         print(f"keyscan: error: {e}", file=sys.stderr)
@@ -71,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--rules", action="append", default=[], metavar="FILE", help="extra rule file (repeatable)")
     rules_list.set_defaults(handler=run_rules_list)
     rules_check.set_defaults(handler=run_rules_check)
+
+    verify = sub.add_parser(
+        "verify", help="re-check credentials with STS (a findings file, stdin or AWS_* variables)",
+        description="Check credentials with STS GetCallerIdentity without rescanning.")
+    verify.add_argument("source", nargs="?", metavar="FILE", help=(
+        "findings file written with --format json --show-secrets, or '-' for stdin "
+        "(KEY_ID SECRET [TOKEN], NAME=value lines or JSON). Default: the AWS_ACCESS_KEY_ID / "
+        "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables, else stdin when piped"))
+    add_verify_options(verify, flag=False)
+    add_report_options(verify)
+    verify.set_defaults(handler=run_verify, verify=True)
     return parser
 
 
@@ -82,6 +95,11 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rules", action="append", default=[], metavar="FILE", help="extra rule file in the patterns/ format (repeatable)")
     g.add_argument("--config", metavar="FILE", help="config file (default: .keyscan.toml or pyproject.toml [tool.keyscan], found upwards)")
     g.add_argument("--jobs", "-j", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: CPU count)")
+    add_verify_options(p)
+    add_report_options(p)
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
     r = p.add_argument_group("report")
     r.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text)")
     r.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -96,6 +114,27 @@ def add_file_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-size", type=_size, metavar="SIZE", help="skip files larger than SIZE (e.g. 50M); default: no limit")
     g.add_argument("--follow-symlinks", action="store_true", help="follow symlinks that stay inside the scanned folder")
     g.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching a gitignore-style glob (repeatable)")
+
+
+def add_verify_options(p: argparse.ArgumentParser, *, flag: bool = True) -> None:
+    """STS validation. Opt-in: nothing is sent anywhere without --verify (or `keyscan verify`)."""
+    g = p.add_argument_group("verification (STS GetCallerIdentity; needs keyscan[verify])")
+    if flag:
+        g.add_argument("--verify", action="store_true", help=(
+            "check each paired credential once with STS GetCallerIdentity "
+            "(sends the key ID and a signature to AWS)"))
+    g.add_argument("--verify-workers", type=_positive_int, default=8, metavar="N",
+                   help="parallel STS calls (default: 8)")
+    g.add_argument("--sts-endpoint", metavar="URL", help=(
+        "STS endpoint (default: https://sts.amazonaws.com, or the region's own with "
+        "--sts-region); plain http only on loopback"))
+    g.add_argument("--sts-region", default="us-east-1", metavar="REGION",
+                   help="region to sign for (default: us-east-1)")
+    g.add_argument("--skip-account", action="append", default=[], metavar="ACCOUNT", help=(
+        "never send keys of this 12-digit account (repeatable); adds to the built-in "
+        "canary list and the config's canary_accounts"))
+    g.add_argument("--verify-canaries", action="store_true", help=(
+        "also send keys of the built-in canary-token accounts (this alerts their owners)"))
 
 
 def _positive_int(text: str) -> int:
@@ -151,6 +190,63 @@ def detect_options(args: argparse.Namespace, cfg: Any) -> Any:
     )
 
 
+def verify_options(args: argparse.Namespace) -> Any:
+    from keyscan import validate
+
+    validate.require_botocore()
+    validate.check_endpoint(args.sts_endpoint)
+    return validate.VerifyOptions(
+        endpoint=args.sts_endpoint,
+        region=args.sts_region,
+        workers=args.verify_workers,
+        skip_accounts=frozenset(args.skip_account),
+        verify_canaries=args.verify_canaries,
+    )
+
+
+def verified(findings: list[Finding], stats: Stats, args: argparse.Namespace) -> list[Finding]:
+    """With --verify: each distinct unsuppressed credential checked once with STS."""
+    options = getattr(args, "verify_options", None)
+    if options is None:
+        return findings
+    from keyscan.validate import verify_findings
+
+    checked = verify_findings([f for f in findings if f.suppressed is None], options)
+    counts: dict[str, int] = {}
+    for f in checked:
+        if f.validation:
+            counts[f.validation.status.value] = counts.get(f.validation.status.value, 0) + 1
+    if counts:
+        tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        stats.notes.append(f"validation: {tally}")
+    return checked + [f for f in findings if f.suppressed is not None]
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    return finish(verify_input(args.source), Stats(), args)
+
+
+def verify_input(source: str | None) -> list[Finding]:
+    from keyscan import validate
+
+    if source is None:
+        found = validate.finding_from_env(os.environ)
+        if found is not None:
+            return [found]
+        if sys.stdin.isatty():
+            raise KeyscanError("nothing to verify: give a findings file, pipe KEY_ID SECRET "
+                               "on stdin, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        source = "-"
+    if source == "-":
+        return validate.findings_from_text(sys.stdin.read(), "<stdin>")
+    try:
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise KeyscanError(f"cannot read {source}: {e.strerror}") from e
+    return validate.findings_from_text(text, source)
+
+
 def run_rules_list(args: argparse.Namespace) -> int:
     from keyscan import rules
 
@@ -176,6 +272,7 @@ def run_rules_check(args: argparse.Namespace) -> int:
 def finish(findings: list[Finding], stats: Stats, args: argparse.Namespace) -> int:
     from keyscan.report import WRITERS
 
+    findings = verified(findings, stats, args)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.commit.sha if f.commit else ""))
     reported = [f for f in findings if f.suppressed is None]
     writer = WRITERS[args.format]
