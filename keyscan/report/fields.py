@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyscan.model import Finding
+from keyscan.remediation import remediation_for
 
 SHOWN_PREFIX = 4
 
@@ -54,6 +55,7 @@ def finding_dict(f: Finding, show_secrets: bool) -> dict[str, Any]:
             "reason": validation.reason,
         },
         "suppressed": f.suppressed,
+        "remediation": remediation_for(f),
     }
 
 

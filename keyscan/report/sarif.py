@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from keyscan import __version__, rules
 from keyscan.model import Finding, KeyClass, Stats
+from keyscan.remediation import remediation_for
 from keyscan.report.fields import describe
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -72,7 +73,7 @@ def _result(f: Finding, rule_ids: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "level": _level(f),
-        "message": {"text": describe(f)},
+        "message": {"text": " ".join([describe(f), *remediation_for(f)])},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
         "partialFingerprints": {"keyscan/v1": f.fingerprint},
         "properties": {

@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import TextIO
 
 from keyscan.model import Finding, KeyClass, Stats, Status
+from keyscan.remediation import remediation_for
 from keyscan.report.fields import redact
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
@@ -79,6 +80,7 @@ def _details(f: Finding, show_secrets: bool) -> list[str]:
         v = f.validation
         detail = v.arn or v.reason or ""
         lines.append(f"validation: {v.status.value}" + (f" ({detail})" if detail else ""))
+        lines += [f"  {advice}" for advice in remediation_for(f)]
     if f.suppressed:
         lines.append(f"suppressed: {f.suppressed}")
     lines.append(f"fingerprint {f.fingerprint[:16]}  ({', '.join(dict.fromkeys(f.rules))})")
