@@ -10,6 +10,7 @@ keyword sits.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -32,13 +33,38 @@ class Prefilter(Protocol):
 
 
 class PythonPrefilter:
+    """``bytes.find`` per keyword, on lowered bytes for caseless ones.
+
+    Exact keywords that share a first byte (AKIA, ASIA, ABIA, ACCA, A3T) are found in one pass
+    with ``re``, whose literal-prefix scan is several times faster than one ``find`` each; the
+    search restarts one byte after each hit, so overlapping occurrences are all reported.
+    """
+
     def __init__(self, keywords: Sequence[tuple[bytes, bool]]) -> None:
-        self._exact = [(i, kw) for i, (kw, exact) in enumerate(keywords) if exact]
-        self._caseless = [(i, kw.lower()) for i, (kw, exact) in enumerate(keywords) if not exact]
+        exact: dict[int, list[tuple[int, bytes]]] = {}
+        for i, (kw, is_exact) in enumerate(keywords):
+            if is_exact:
+                exact.setdefault(kw[0], []).append((i, kw))
+        self._groups: list[tuple[re.Pattern[bytes], list[tuple[int, bytes]]]] = []
+        self._single: list[tuple[int, bytes]] = []
+        for group in exact.values():
+            if len(group) == 1:
+                self._single.append(group[0])
+            else:
+                rests = b"|".join(re.escape(kw[1:]) for _, kw in sorted(group, key=lambda g: -len(g[1])))
+                self._groups.append((re.compile(re.escape(group[0][1][:1]) + b"(?:" + rests + b")"), group))
+        self._caseless = [(i, kw.lower()) for i, (kw, is_exact) in enumerate(keywords) if not is_exact]
 
     def find(self, data: bytes) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
-        for index, kw in self._exact:
+        for pattern, group in self._groups:
+            search = pattern.search
+            m = search(data)
+            while m is not None:
+                at = m.start()
+                found.extend((index, at) for index, kw in group if data.startswith(kw, at))
+                m = search(data, at + 1)
+        for index, kw in self._single:
             _find_all(data, kw, index, found)
         if self._caseless:
             lowered = data.lower()
@@ -119,6 +145,7 @@ class Matcher:
                 keywords.append((kw.encode(), rule.exact_keywords))
                 self._keyword_rules.append(rule)
         self.prefilter = make_prefilter(keywords, engine)
+        self._plan = [(r, r.pattern.match, r.reach[0], r.reach[1]) for r in self._keyword_rules]
         self.engine = type(self.prefilter).__name__.removesuffix("Prefilter").lower()
         longest = max((r.reach[0] + r.reach[1] for r in self.anchored), default=0)
         # How many bytes a streaming reader must keep from one buffer to the next, and before it.
@@ -130,12 +157,20 @@ class Matcher:
         ``base_column`` is how many characters of the first line precede ``data``."""
         spans: dict[tuple[str, int, int], tuple[Rule, bytes]] = {}
         size = len(data)
+        plan = self._plan
+        # The hot loop: one anchored match per keyword occurrence, no regex anywhere else.
         for index, at in self.prefilter.find(data):
-            rule = self._keyword_rules[index]
-            before, after = rule.reach
-            end = min(size, at + after)
-            for start in range(max(0, at - before), at + 1):
-                m = rule.pattern.match(data, start, end)
+            rule, match, before, after = plan[index]
+            end = at + after
+            if end > size:
+                end = size
+            if before == 0:
+                m = match(data, at, end)
+                if m is not None:
+                    _keep(spans, rule, m)
+                continue
+            for start in range(at - before if at > before else 0, at + 1):
+                m = match(data, start, end)
                 if m is not None:
                     _keep(spans, rule, m)
         if self.dependent and spans:
@@ -154,7 +189,7 @@ class Matcher:
                     _keep(spans, rule, m)
 
 
-def _keep(spans: dict[tuple[str, int, int], tuple[Rule, bytes]], rule: Rule, m: regex.Match[bytes]) -> None:
+def _keep(spans: dict[tuple[str, int, int], tuple[Rule, bytes]], rule: Rule, m: re.Match[bytes] | regex.Match[bytes]) -> None:
     group = rule.kind.value
     value = m.group(group)
     if not rule.accepts(value.decode("ascii", "replace")):

@@ -6,6 +6,7 @@ A rule file is data: keyscan refuses unknown keys, so a typo never silently disa
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ _RULE_KEYS = {
 }
 _FILE_KEYS = {"rules", "prefixes", "canary"}
 _CONFIDENCE = {"high", "medium", "low", "info"}
+Pattern = re.Pattern[bytes] | regex.Pattern[bytes]
 DEFAULT_REACH = (64, 256)
 
 
@@ -39,7 +41,7 @@ class Rule:
     id: str
     name: str
     kind: HitKind
-    pattern: regex.Pattern[bytes]
+    pattern: Pattern
     keywords: tuple[str, ...] = ()
     exact_keywords: bool = False
     description: str = ""
@@ -151,10 +153,7 @@ def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
         kind = HitKind(raw["kind"])
     except ValueError:
         raise RuleError(f"{where}: kind must be one of {[k.value for k in HitKind]}") from None
-    try:
-        pattern = regex.compile(raw["pattern"].encode())
-    except regex.error as e:
-        raise RuleError(f"{where}: pattern does not compile: {e}") from e
+    pattern = _compile(raw["pattern"], where)
     if kind.value not in pattern.groupindex:
         raise RuleError(f"{where}: pattern needs a named group (?P<{kind.value}>...)")
     requires = HitKind(raw["requires"]) if "requires" in raw else None
@@ -182,6 +181,21 @@ def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
         examples=tuple(raw.get("examples", ())),
         negative_examples=tuple(raw.get("negative_examples", ())), source=where,
     )
+
+
+def _compile(source: str, where: str) -> Pattern:
+    """Compile with the stdlib ``re`` when the pattern allows it (its per-call overhead is a third
+    of ``regex``'s, and a rule runs once per keyword occurrence), else with ``regex``. On bytes
+    both give the same matches for every construct ``re`` accepts."""
+    data = source.encode()
+    try:
+        return re.compile(data)
+    except re.error:
+        pass
+    try:
+        return regex.compile(data)
+    except regex.error as e:
+        raise RuleError(f"{where}: pattern does not compile: {e}") from e
 
 
 def check(ruleset: RuleSet, rules: Iterable[Rule] | None = None) -> list[str]:

@@ -36,7 +36,6 @@ class FileOptions:
 class Target:
     fs_path: str
     display: str
-    size: int
 
 
 def walk(roots: Sequence[str], options: FileOptions, stats: Stats) -> Iterator[Target]:
@@ -51,9 +50,7 @@ def walk(roots: Sequence[str], options: FileOptions, stats: Stats) -> Iterator[T
         if stat.S_ISDIR(st.st_mode):
             yield from _walk_dir(root, options, stats)
         elif stat.S_ISREG(st.st_mode):
-            target = _target(root, os.path.normpath(root), st.st_size, options, stats)
-            if target:
-                yield target
+            yield Target(root, os.path.normpath(root))
         else:
             stats.skip("special", None)
 
@@ -69,10 +66,12 @@ def _walk_dir(root: str, options: FileOptions, stats: Stats) -> Iterator[Target]
         except OSError as e:
             stats.skip("unreadable", f"{directory}: cannot list folder: {e.strerror}")
             continue
+        display_dir = os.path.normpath(os.path.join(root, rel_dir))
+        display_prefix = "" if display_dir == "." else display_dir + os.sep
         subdirs = []
         for entry in entries:
             rel = f"{rel_dir}{entry.name}"
-            display = os.path.normpath(os.path.join(root, rel))
+            display = display_prefix + entry.name
             try:
                 is_link = entry.is_symlink()
                 if is_link and not options.follow_symlinks:
@@ -98,21 +97,12 @@ def _walk_dir(root: str, options: FileOptions, stats: Stats) -> Iterator[Target]
                     if options.exclude and options.exclude.excluded(rel):
                         stats.skip("excluded", None)
                         continue
-                    target = _target(entry.path, display, entry.stat().st_size, options, stats)
-                    if target:
-                        yield target
+                    yield Target(entry.path, display)
                 else:
                     stats.skip("special" if not is_link else "symlink-broken", None)
             except OSError as e:
                 stats.skip("unreadable", f"{display}: cannot read: {e.strerror}")
         stack.extend(reversed(subdirs))
-
-
-def _target(fs_path: str, display: str, size: int, options: FileOptions, stats: Stats) -> Target | None:
-    if options.max_size is not None and size > options.max_size:
-        stats.skip("too-large", None)
-        return None
-    return Target(fs_path, display, size)
 
 
 def _dir_id(path: str) -> tuple[int, int]:
@@ -128,16 +118,23 @@ def _inside(path: str, real_root: str) -> bool:
 def scan_target(engine: Engine, target: Target, options: FileOptions, stats: Stats) -> list[Finding]:
     try:
         with open(target.fs_path, "rb", buffering=0) as f:
-            head = f.read(options.chunk_size)
+            size = os.fstat(f.fileno()).st_size
+            if options.max_size is not None and size > options.max_size:
+                stats.skip("too-large", None)
+                return []
+            # Ask for what the file holds, plus one byte to see the end: an 8 MiB request for a
+            # small file costs an allocation far larger than the read itself.
+            want = options.chunk_size if size == 0 or size >= options.chunk_size else size + 1
+            head = f.read(want)
             if not options.include_binary and is_binary(head):
                 stats.skip("binary", None)
                 return []
             stats.files += 1
-            if len(head) < options.chunk_size:
+            if len(head) < want:  # the whole file is in hand
                 stats.bytes += len(head)
                 return engine.scan_bytes(head, path=target.display)
-            findings, size = engine.scan_stream(_chunks(head, f, options.chunk_size), path=target.display)
-            stats.bytes += size
+            findings, read = engine.scan_stream(_chunks(head, f, options.chunk_size), path=target.display)
+            stats.bytes += read
             return findings
     except OSError as e:
         stats.skip("unreadable", f"{target.display}: cannot read: {e.strerror or e}")
@@ -163,7 +160,6 @@ def scan_stdin(engine: Engine, stats: Stats, chunk_size: int = CHUNK_SIZE) -> li
 
 _WORKER: tuple[Engine, FileOptions] | None = None
 BATCH_FILES = 256
-BATCH_BYTES = 32 << 20
 SMALL_SCAN_FILES = 64
 SMALL_SCAN_BYTES = 16 << 20
 
@@ -185,15 +181,20 @@ def _scan_batch(batch: list[Target]) -> tuple[list[Finding], Stats]:
 
 def _batches(targets: Iterable[Target]) -> Iterator[list[Target]]:
     batch: list[Target] = []
-    size = 0
     for target in targets:
         batch.append(target)
-        size += target.size
-        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+        if len(batch) >= BATCH_FILES:
             yield batch
-            batch, size = [], 0
+            batch = []
     if batch:
         yield batch
+
+
+def _size(target: Target) -> int:
+    try:
+        return os.stat(target.fs_path).st_size
+    except OSError:
+        return 0  # scan_target reports it
 
 
 def scan_paths(
@@ -216,7 +217,7 @@ def scan_paths(
     first_bytes = 0
     for target in targets:
         first.append(target)
-        first_bytes += target.size
+        first_bytes += _size(target)
         if len(first) > SMALL_SCAN_FILES or first_bytes > SMALL_SCAN_BYTES:
             break
     else:
@@ -224,9 +225,10 @@ def scan_paths(
     rest = _chain(first, targets)
     if jobs <= 1:
         for target in rest:
+            before = stats.bytes
             findings += scan_target(engine, target, options, stats)
             if on_progress:
-                on_progress(target.size)
+                on_progress(stats.bytes - before)
         return findings
     findings += _scan_parallel(rest, detect, options, stats, jobs, on_progress)
     return findings
@@ -246,23 +248,23 @@ def _scan_parallel(
     on_progress: Callable[[int], None] | None,
 ) -> list[Finding]:
     findings: list[Finding] = []
-    pending: dict[Future[tuple[list[Finding], Stats]], int] = {}
+    pending: set[Future[tuple[list[Finding], Stats]]] = set()
 
     def collect(done: Iterable[Future[tuple[list[Finding], Stats]]]) -> None:
         for future in done:
-            size = pending.pop(future)
+            pending.discard(future)
             batch_findings, batch_stats = future.result()
             findings.extend(batch_findings)
             stats.merge(batch_stats)
             if on_progress:
-                on_progress(size)
+                on_progress(batch_stats.bytes)
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(detect, options)) as pool:
         for batch in _batches(targets):
             if len(pending) >= jobs * 4:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
-            pending[pool.submit(_scan_batch, batch)] = sum(t.size for t in batch)
+            pending.add(pool.submit(_scan_batch, batch))
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             collect(done)
