@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from typing import Protocol
-
-import regex
+from typing import Any, Protocol
 
 from keyscan.model import Hit
 from keyscan.rules import Rule
@@ -189,7 +187,8 @@ class Matcher:
                     _keep(spans, rule, m)
 
 
-def _keep(spans: dict[tuple[str, int, int], tuple[Rule, bytes]], rule: Rule, m: re.Match[bytes] | regex.Match[bytes]) -> None:
+def _keep(spans: dict[tuple[str, int, int], tuple[Rule, bytes]], rule: Rule, m: Any) -> None:
+    """``m`` is a match of ``re`` or ``regex``."""
     group = rule.kind.value
     value = m.group(group)
     if not rule.accepts(value.decode("ascii", "replace")):

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from keyscan.errors import RuleError
 from keyscan.model import Decoy, HitKind
 
@@ -26,13 +24,13 @@ _RULE_KEYS = {
 }
 _FILE_KEYS = {"rules", "prefixes", "canary"}
 _CONFIDENCE = {"high", "medium", "low", "info"}
-Pattern = re.Pattern[bytes] | regex.Pattern[bytes]
+Pattern = Any  # re.Pattern[bytes], or regex.Pattern[bytes] for what only `regex` can compile
 DEFAULT_REACH = (64, 256)
 
 
 @dataclass(frozen=True)
 class Allow:
-    pattern: regex.Pattern[str]
+    pattern: re.Pattern[str]
     reason: Decoy
 
 
@@ -48,7 +46,7 @@ class Rule:
     confidence: str = "high"
     reach: tuple[int, int] = DEFAULT_REACH
     min_entropy: float | None = None
-    require: tuple[regex.Pattern[str], ...] = ()
+    require: tuple[re.Pattern[str], ...] = ()
     allow: tuple[Allow, ...] = ()
     placeholder_entropy: float | None = None
     requires: HitKind | None = None
@@ -164,9 +162,9 @@ def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
     if confidence not in _CONFIDENCE:
         raise RuleError(f"{where}: confidence must be one of {sorted(_CONFIDENCE)}")
     try:
-        allow = tuple(Allow(regex.compile(a["pattern"]), Decoy(a["reason"])) for a in raw.get("allow", ()))
-        require = tuple(regex.compile(r) for r in raw.get("require", ()))
-    except (KeyError, ValueError, regex.error) as e:
+        allow = tuple(Allow(re.compile(a["pattern"]), Decoy(a["reason"])) for a in raw.get("allow", ()))
+        require = tuple(re.compile(r) for r in raw.get("require", ()))
+    except (KeyError, ValueError, re.error) as e:
         raise RuleError(f"{where}: bad allow/require entry: {e}") from e
     reach = tuple(raw.get("reach", DEFAULT_REACH))
     if len(reach) != 2 or not all(isinstance(x, int) and x >= 0 for x in reach):
@@ -192,6 +190,8 @@ def _compile(source: str, where: str) -> Pattern:
         return re.compile(data)
     except re.error:
         pass
+    import regex  # only for patterns that need it: it costs 6 ms to import
+
     try:
         return regex.compile(data)
     except regex.error as e:

@@ -11,13 +11,16 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from keyscan.content import is_binary
 from keyscan.engine import DetectOptions, Engine
 from keyscan.model import Finding, Stats
 from keyscan.pathfilter import PathFilter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 CHUNK_SIZE = 8 << 20
 STDIN = "-"
@@ -247,6 +250,8 @@ def _scan_parallel(
     jobs: int,
     on_progress: Callable[[int], None] | None,
 ) -> list[Finding]:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     findings: list[Finding] = []
     pending: set[Future[tuple[list[Finding], Stats]]] = set()
 
