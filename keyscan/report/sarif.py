@@ -33,6 +33,8 @@ def _uri(path: str) -> str:
 def write(findings: Sequence[Finding], stats: Stats, out: TextIO, show_secrets: bool, color: bool) -> None:
     ruleset = rules.load()
     rule_ids = [r.id for r in ruleset.rules]
+    # Rules from --rules or config files are not known here: describe them from the findings.
+    extra = sorted({f.rule_id for f in findings} - set(rule_ids))
     driver_rules = [
         {
             "id": r.id,
@@ -44,7 +46,11 @@ def write(findings: Sequence[Finding], stats: Stats, out: TextIO, show_secrets: 
             "properties": {"tags": ["security", "secret", "aws"], "precision": r.confidence if r.confidence != "info" else "low"},
         }
         for r in ruleset.rules
+    ] + [
+        {"id": rid, "shortDescription": {"text": rid}, "help": {"text": _HELP, "markdown": _HELP}}
+        for rid in extra
     ]
+    rule_ids += extra
     results = [_result(f, rule_ids) for f in findings]
     doc = {
         "$schema": SCHEMA,
