@@ -125,7 +125,7 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         parts = [self.kind.value, self.key_id or "", self.secret or "", self.token or ""]
-        return hashlib.sha256("keyscan/1\0".encode() + "\0".join(parts).encode()).hexdigest()
+        return hashlib.sha256(b"keyscan/1\0" + "\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(slots=True)

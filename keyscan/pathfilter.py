@@ -69,7 +69,9 @@ def _compile(pattern: str, source: str) -> _Glob:
         elif c == "[":
             end = pattern.find("]", i + 1)
             if end == -1:
-                raise ConfigError(f"{source}: exclude pattern {raw!r} has an unclosed '[': close it or escape it as '\\['")
+                raise ConfigError(
+                    f"{source}: exclude pattern {raw!r} has an unclosed '[': close it or escape it as '\\['"
+                )
             body = pattern[i + 1 : end].replace("\\", "\\\\")
             if body.startswith("!"):
                 body = "^" + body[1:]

@@ -19,11 +19,8 @@ def fake_key_id(
 ) -> str:
     """A key ID; with ``account`` it is new-generation and decodes to that account."""
     rng = rng or random.Random()
-    if account is None:
-        # Old generation: the first bit of the body is 0, and no account can be decoded.
-        z = rng.getrandbits(47)
-    else:
-        z = (1 << 47) | (account << 7) | rng.getrandbits(7)
+    # Old generation (no account): the first bit of the body is 0, and nothing can be decoded.
+    z = rng.getrandbits(47) if account is None else (1 << 47) | (account << 7) | rng.getrandbits(7)
     body = z.to_bytes(6, "big") + rng.getrandbits(32).to_bytes(4, "big")
     return prefix + base64.b32encode(body).decode()
 

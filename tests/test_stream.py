@@ -67,6 +67,6 @@ def test_utf16_with_bom_is_transcoded() -> None:
     for encoding in ("utf-16-le", "utf-16-be"):
         bom = "\ufeff".encode(encoding)
         data = bom + text.encode(encoding)
-        for source in (lambda: ENGINE.scan_bytes(data, path="x"), lambda: ENGINE.scan_chunks(chunked(data, 5), path="x")):
-            [f] = source()
+        for found in (ENGINE.scan_bytes(data, path="x"), ENGINE.scan_chunks(chunked(data, 5), path="x")):
+            [f] = found
             assert (f.kind, f.key_id, f.secret, f.line) == (FindingKind.CREDENTIAL, KEY, SECRET, 1)

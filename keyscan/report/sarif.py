@@ -43,7 +43,10 @@ def write(findings: Sequence[Finding], stats: Stats, out: TextIO, show_secrets: 
             "fullDescription": {"text": r.description or r.name},
             "help": {"text": _HELP, "markdown": _HELP},
             "defaultConfiguration": {"level": "note" if r.kind.value == "identifier" else "error"},
-            "properties": {"tags": ["security", "secret", "aws"], "precision": r.confidence if r.confidence != "info" else "low"},
+            "properties": {
+                "tags": ["security", "secret", "aws"],
+                "precision": r.confidence if r.confidence != "info" else "low",
+            },
         }
         for r in ruleset.rules
     ] + [

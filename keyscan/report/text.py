@@ -75,7 +75,8 @@ def _details(f: Finding, show_secrets: bool) -> list[str]:
     if f.in_head is False:
         lines.append("removed from HEAD, still in history: rotate it anyway")
     if f.also_in:
-        lines.append(f"also in {len(f.also_in)} other place(s): " + ", ".join(f.also_in[:3]) + (" …" if len(f.also_in) > 3 else ""))
+        more = " …" if len(f.also_in) > 3 else ""
+        lines.append(f"also in {len(f.also_in)} other place(s): " + ", ".join(f.also_in[:3]) + more)
     if f.validation:
         v = f.validation
         detail = v.arn or v.reason or ""
