@@ -1,50 +1,34 @@
 """Tell a live credential from a dead one with STS ``GetCallerIdentity`` (opt-in: ``--verify``).
 
-Safety first: a key of a known canary-token account is never sent (its account is decoded
-offline from the key ID), plain-HTTP endpoints are refused unless on loopback, and secrets
-never reach a log line, an exception message or a ``Validation.reason``.
+This module decides what may be sent and runs a batch: the options, the offline gate (a key of
+a known canary-token account is never sent: its account is decoded offline from the key ID),
+and the Verifier, which checks each distinct credential once, a few at a time. The call itself
+is in ``keyscan.sts``; the inputs of ``keyscan verify`` are read by ``keyscan.verify_input``.
 
-botocore is imported only inside functions: the pre-commit hook path must not pay for it.
+botocore is imported only by ``keyscan.sts``, inside functions: the pre-commit hook path must
+not pay for it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
-import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
-from keyscan import __version__
-from keyscan.errors import ConfigError, MissingExtraError
+from keyscan.errors import ConfigError
 from keyscan.model import Finding, FindingKind, Status, Validation
+from keyscan.sts import check_credential, check_endpoint, new_session, require_botocore
 
 log = logging.getLogger(__name__)
 
-GLOBAL_ENDPOINT = "https://sts.amazonaws.com"
-INSTALL_HINT = "--verify needs botocore: pip install 'keyscan[verify]'"
-THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
-)
-EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
-CLOCK_SKEW_CODES = frozenset({"RequestExpired", "RequestTimeTooSkewed"})
-_CLOCK_SKEW_MESSAGE = re.compile(r"signature (expired|not yet current)", re.IGNORECASE)
-# Session settings botocore may read from the user's environment and ~/.aws files. All of them
-# are cut off (no profile, no configured endpoint, no credential chain) except the CA bundle,
-# which a TLS-intercepting corporate network needs.
-_KEEP_SESSION_VARS = frozenset({"ca_bundle"})
-
 CacheKey = tuple[str, str, str]
-_Scrub = Callable[[str], str]
-_SESSION_LOCK = threading.Lock()  # botocore sessions are not thread-safe; clients are
 
 
 @dataclass(frozen=True)
@@ -75,45 +59,6 @@ class VerifyOptions:
             raise ConfigError(f"--skip-account needs 12-digit AWS account IDs, not {bad[0]!r}")
 
 
-def require_botocore() -> None:
-    """Fail at once, with the install hint, when the `verify` extra is missing."""
-    try:
-        import botocore.session  # noqa: F401
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
-
-
-def check_endpoint(endpoint: str | None) -> str:
-    """The URL to call; refuses plain HTTP off loopback (key ID and token would travel in clear)."""
-    if endpoint is None:
-        return GLOBAL_ENDPOINT
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"--sts-endpoint must be an http(s) URL, not {endpoint!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"refusing plain-HTTP STS endpoint {endpoint!r}: use https (http only on loopback)"
-        )
-    return endpoint
-
-
-def endpoint_for(options: VerifyOptions) -> str | None:
-    """--sts-endpoint; else the global endpoint for us-east-1, else None: botocore then picks
-    the region's own endpoint (GovCloud and China keys are unknown to the global one)."""
-    if options.endpoint is None and options.region != "us-east-1":
-        return None
-    return check_endpoint(options.endpoint)
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def cache_key(key_id: str, secret: str, token: str | None) -> CacheKey:
     """Identity of one credential for the per-run cache; holds no secret in clear."""
     return (key_id, _digest(secret), _digest(token or ""))
@@ -121,27 +66,6 @@ def cache_key(key_id: str, secret: str, token: str | None) -> CacheKey:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def new_session() -> Any:
-    """A botocore session cut off from the user's AWS profile, config files and variables."""
-    require_botocore()
-    import botocore.session
-
-    variables = {
-        name: (None, None, _isolated_default(name, default), typecast)
-        for name, (_, _, default, typecast) in botocore.session.Session.SESSION_VARIABLES.items()
-        if name not in _KEEP_SESSION_VARS
-    }
-    return botocore.session.Session(session_vars=variables)
-
-
-def _isolated_default(name: str, default: Any) -> Any:
-    if name in ("config_file", "credentials_file"):
-        return ""  # no such file: botocore then uses an empty config (not os.devnull: may be odd)
-    if name == "ignore_configured_endpoint_urls":
-        return True
-    return default
 
 
 # --- offline gate: no call at all -----------------------------------------------------------
@@ -176,162 +100,6 @@ def canary_gate(key_id: str, options: VerifyOptions) -> Validation | None:
     if account in canary_accounts() and not options.verify_canaries:
         return Validation(Status.CANARY, account=account, reason="known canary-token account")
     return None
-
-
-# --- one credential ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Again:
-    """An answer that asks for another attempt: ``signature`` or ``throttled``."""
-
-    kind: str
-    code: str
-
-
-def check_credential(
-    key_id: str | None,
-    secret: str | None,
-    token: str | None,
-    options: VerifyOptions,
-    session: Any | None = None,
-) -> Validation:
-    """Ask STS who this credential is. Never raises for what the network or AWS answers."""
-    early = precheck(key_id, secret, token, options)
-    if early is not None:
-        return early
-    assert key_id is not None and secret is not None
-    sent_token = token if is_short_term(key_id) else None  # a stray token would spoil a good key
-    client = _client(session or new_session(), key_id, secret, sent_token, options)
-    scrub = _scrubber(secret, token)
-    return _with_retries(client, options, scrub)
-
-
-def _client(
-    session: Any, key_id: str, secret: str, token: str | None, options: VerifyOptions
-) -> Any:
-    from botocore.config import Config
-
-    endpoint = endpoint_for(options)
-    host = urlsplit(endpoint or "").hostname or ""
-    config = Config(
-        connect_timeout=options.timeout,
-        read_timeout=options.timeout,
-        retries={"total_max_attempts": 1},  # our own retries: backoff on throttling only
-        user_agent_extra=f"keyscan/{__version__}",
-        # No proxy for loopback (an HTTP_PROXY would get the call); None = the environment's.
-        proxies={} if is_loopback(host) else None,
-    )
-    with _SESSION_LOCK:
-        return session.create_client(
-            "sts",
-            region_name=options.region,
-            endpoint_url=endpoint,
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            config=config,
-        )
-
-
-def _with_retries(client: Any, options: VerifyOptions, scrub: _Scrub) -> Validation:
-    signature_retried = False
-    throttled = 0
-    while True:
-        answer = _attempt(client, scrub)
-        if isinstance(answer, Validation):
-            return answer
-        if answer.kind == "signature":
-            if signature_retried:
-                return Validation(Status.INVALID, reason=answer.code)
-            signature_retried = True
-            time.sleep(options.signature_retry_delay)
-            continue
-        throttled += 1
-        if throttled >= options.throttle_attempts:
-            return Validation(
-                Status.ERROR, reason=f"throttled ({answer.code}) after {throttled} attempts"
-            )
-        time.sleep(backoff_delay(throttled, options))
-
-
-def backoff_delay(attempt: int, options: VerifyOptions) -> float:
-    """Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
-    return random.uniform(0, min(options.backoff_cap, options.backoff_base * 2**attempt))
-
-
-def _attempt(client: Any, scrub: _Scrub) -> Validation | _Again:
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-    )
-    from botocore.parsers import ResponseParserError
-
-    try:
-        response = client.get_caller_identity()
-    except ClientError as error:
-        return map_error(error.response, scrub)
-    except (ReadTimeoutError, ConnectTimeoutError):
-        return Validation(Status.ERROR, reason="timeout")
-    except EndpointConnectionError:
-        return Validation(Status.ERROR, reason="connection error: could not reach the endpoint")
-    except (ResponseParserError, KeyError, ValueError):
-        # A body that is not an STS document, e.g. a captive portal's HTML page with HTTP 200;
-        # botocore's parser raises KeyError on some of those (1.43).
-        return Validation(Status.ERROR, reason="unparseable response (not an STS document)")
-    except BotoCoreError as error:
-        return Validation(Status.ERROR, reason=f"{type(error).__name__}: {scrub(str(error))}")
-    return map_success(response)
-
-
-def map_success(response: dict[str, Any]) -> Validation:
-    arn, account = response.get("Arn"), response.get("Account")
-    if not arn or not account:
-        return Validation(Status.ERROR, reason="unexpected response: HTTP 200 without an identity")
-    return Validation(Status.VALID, account=account, arn=arn, user_id=response.get("UserId"))
-
-
-def map_error(response: dict[str, Any], scrub: _Scrub) -> Validation | _Again:
-    """Status for an STS error document (or what botocore made of a non-XML body)."""
-    error = response.get("Error", {})
-    code = str(error.get("Code") or "")
-    message = scrub(str(error.get("Message") or ""))
-    http = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    if code == "InvalidClientTokenId":
-        return Validation(Status.INVALID, reason=code)
-    if code in EXPIRED_CODES:
-        return Validation(Status.EXPIRED, reason=code)
-    if code in CLOCK_SKEW_CODES or (
-        code == "SignatureDoesNotMatch" and _CLOCK_SKEW_MESSAGE.search(message)
-    ):
-        return Validation(Status.ERROR, reason=f"clock skew ({code}): check the system clock")
-    if code == "SignatureDoesNotMatch":
-        return _Again("signature", code)
-    if code in THROTTLING_CODES or http == 429:
-        return _Again("throttled", code or "HTTP 429")
-    return Validation(Status.ERROR, reason=_describe(code, http, message))
-
-
-def _describe(code: str, http: int | None, message: str) -> str:
-    if code and code == str(http):  # botocore's code for a body that is not an error document
-        return f"HTTP {http} with a non-STS body"
-    text = f"{code or 'unknown error'} (HTTP {http})"
-    return f"{text}: {message[:160]}" if message else text
-
-
-def _scrubber(*secrets: str | None) -> _Scrub:
-    """Blank every secret value out of text that came from elsewhere (a server, an exception)."""
-    values = [s for s in secrets if s]
-
-    def scrub(text: str) -> str:
-        for value in values:
-            text = text.replace(value, "[redacted]")
-        return text
-
-    return scrub
 
 
 # --- many findings ------------------------------------------------------------------------
@@ -453,170 +221,3 @@ class _Spacer:
                 yield
             finally:
                 self._last[key_id] = (time.monotonic(), secret_digest)
-
-
-# --- inputs of `keyscan verify`: a findings file, one pair on stdin, the AWS_* variables -------
-
-_ENV_NAMES = {
-    "aws_access_key_id": "key_id",
-    "aws_secret_access_key": "secret",
-    "aws_session_token": "token",
-    "accesskeyid": "key_id",
-    "secretaccesskey": "secret",
-    "sessiontoken": "token",
-}
-_REDACTED = re.compile(r".{0,4}\*{8}")
-
-
-def findings_from_text(text: str, origin: str) -> list[Finding]:
-    """Credentials to re-check from ``origin`` (a file name or "<stdin>").
-
-    Accepts a keyscan JSON report (``--format json --show-secrets``) or JSON Lines, a JSON
-    credentials object (``aws sts assume-role`` / ``export-credentials`` output), ``NAME=value``
-    lines (env or ini style), or ``KEY_ID SECRET [TOKEN]``.
-    """
-    stripped = text.strip()
-    if not stripped:
-        raise ConfigError(f"{origin}: nothing to verify")
-    docs = _json_documents(stripped)
-    if docs is not None:
-        return _from_json(docs, origin)
-    return [_manual(*_pair_from_lines(stripped, origin), path=origin)]
-
-
-def finding_from_env(env: Mapping[str, str]) -> Finding | None:
-    """The credential in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, if any."""
-    key_id, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
-    if not key_id:
-        return None
-    return _manual(
-        key_id.strip(),
-        (secret or "").strip() or None,
-        (env.get("AWS_SESSION_TOKEN") or "").strip() or None,
-        path="<environment>",
-    )
-
-
-def _json_documents(text: str) -> list[Any] | None:
-    import json
-
-    if text[0] not in "[{":
-        return None
-    try:
-        return [json.loads(text)]
-    except json.JSONDecodeError:
-        try:  # JSON Lines
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError:
-            return None
-
-
-def _from_json(docs: list[Any], origin: str) -> list[Finding]:
-    if len(docs) == 1 and isinstance(docs[0], dict) and "findings" in docs[0]:
-        docs = docs[0]["findings"]
-    elif len(docs) == 1 and isinstance(docs[0], list):
-        docs = docs[0]
-    findings = []
-    for doc in docs:
-        if not isinstance(doc, dict):
-            raise ConfigError(f"{origin}: not a keyscan findings file")
-        doc = doc.get("Credentials", doc)  # `aws sts assume-role` output
-        if "AccessKeyId" in doc:
-            findings.append(
-                _manual(
-                    doc["AccessKeyId"],
-                    doc.get("SecretAccessKey"),
-                    doc.get("SessionToken"),
-                    path=origin,
-                )
-            )
-        elif "key_id" in doc and "kind" in doc:
-            findings.append(_from_report(doc, origin))
-        else:
-            raise ConfigError(f"{origin}: not a keyscan findings file")
-    return findings
-
-
-def _from_report(doc: dict[str, Any], origin: str) -> Finding:
-    """A finding written by keyscan's JSON reporter (the inverse of ``finding_dict``)."""
-    from keyscan.model import Commit, Decoy, KeyClass
-
-    secret, token = doc.get("secret"), doc.get("session_token")
-    for value in (secret, token):
-        if value and _REDACTED.fullmatch(value):
-            raise ConfigError(
-                f"{origin} holds redacted secrets: write it with --format json --show-secrets"
-            )
-    commit = None
-    if doc.get("commit"):
-        commit = Commit(
-            doc["commit"],
-            doc.get("author") or "",
-            doc.get("email") or "",
-            doc.get("date") or "",
-            doc.get("message") or "",
-        )
-    return Finding(
-        kind=FindingKind(doc["kind"]),
-        rule_id=doc.get("rule_id") or "",
-        rules=tuple(doc.get("rules") or ()),
-        key_id=doc.get("key_id"),
-        secret=secret,
-        token=token,
-        key_class=KeyClass(doc.get("class") or "unknown"),
-        account_id=doc.get("account_id"),
-        canary=bool(doc.get("canary")),
-        expires_at=doc.get("expires_at"),
-        expired=doc.get("expired"),
-        decoy=Decoy(doc["example"]) if doc.get("example") else None,
-        path=doc.get("path") or origin,
-        line=int(doc.get("line") or 0),
-        column=int(doc.get("column") or 0),
-        end_line=int(doc.get("end_line") or 0),
-        blob=doc.get("blob"),
-        confidence=doc.get("confidence") or "high",
-        commit=commit,
-        in_head=doc.get("in_head"),
-        also_in=tuple(doc.get("also_in") or ()),
-        suppressed=doc.get("suppressed"),
-    )
-
-
-def _pair_from_lines(text: str, origin: str) -> tuple[str, str | None, str | None]:
-    named: dict[str, str] = {}
-    for line in text.splitlines():
-        name, sep, value = line.removeprefix("export ").partition("=")
-        field = _ENV_NAMES.get(name.strip().lower())
-        if sep and field:
-            named[field] = value.strip().strip("'\"")
-    if "key_id" in named:
-        return named["key_id"], named.get("secret"), named.get("token")
-    words = text.split()
-    if 2 <= len(words) <= 3 and not named:
-        return words[0], words[1], words[2] if len(words) == 3 else None
-    raise ConfigError(f"{origin}: expected KEY_ID SECRET [TOKEN], NAME=value lines or JSON")
-
-
-def _manual(key_id: str, secret: str | None, token: str | None, *, path: str) -> Finding:
-    """A finding for a credential given by hand (no file, no line)."""
-    from keyscan import aws, rules
-
-    account = aws.decode_account(key_id)
-    return Finding(
-        kind=FindingKind.CREDENTIAL if secret else FindingKind.KEY_ID,
-        rule_id="verify",
-        rules=("verify",),
-        key_id=key_id,
-        secret=secret,
-        token=token,
-        key_class=aws.key_class(key_id, rules.load().prefixes),
-        account_id=account,
-        canary=account is not None and account in aws.canary_accounts(),
-        expires_at=None,
-        expired=None,
-        decoy=None,
-        path=path,
-        line=0,
-        column=0,
-        end_line=0,
-    )

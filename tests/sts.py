@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from keyscan.model import Decoy, Finding, FindingKind, KeyClass
+from keyscan.validate import VerifyOptions
 
 MOTO_ACCOUNT = "210987654321"  # not moto's default, so a right answer is not an accident
 _LISTENING = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
@@ -164,6 +165,20 @@ def finding(
         column=1,
         end_line=1,
     )
+
+
+def on(endpoint: str, **overrides: object) -> VerifyOptions:
+    """Options for a loopback endpoint with fast retries."""
+    settings: dict[str, object] = {
+        "endpoint": endpoint,
+        "timeout": 3.0,
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+        "signature_retry_delay": 0.05,
+        "same_key_gap": 0.0,
+    }
+    settings.update(overrides)
+    return VerifyOptions(**settings)  # type: ignore[arg-type]
 
 
 # --- seeding (authentication off) ---------------------------------------------------------
