@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from keyscan import __version__
@@ -20,6 +20,7 @@ from keyscan.model import Finding, Stats
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 FORMATS = ("text", "json", "jsonl", "sarif")
+FAIL_ON = ("any", "credential", "long-term", "valid")
 MAX_WARNINGS = 20
 
 
@@ -30,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # argparse exits 2 on usage errors and 0 on --help
         return int(e.code or 0)
     try:
+        args = with_config(parser, argv, args)
         handler: Callable[[argparse.Namespace], int] = args.handler
         if getattr(args, "verify", False):
             args.verify_options = verify_options(args)  # fail before scanning: extra, endpoint
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_file_options(scan)
     add_common_options(scan)
     scan.set_defaults(handler=run_scan)
+    add_git_commands(sub)
 
     rules = sub.add_parser("rules", help="list or check the detection rules")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_options(verify, flag=False)
     add_report_options(verify)
     verify.set_defaults(handler=run_verify, verify=True)
+    add_workflow_commands(sub)
     return parser
 
 
@@ -97,6 +101,7 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--jobs", "-j", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: CPU count)")
     add_verify_options(p)
     add_report_options(p)
+    add_policy_options(p)
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
@@ -106,6 +111,20 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--show-secrets", action="store_true", help="print secrets and tokens unredacted")
     r.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal or CI is set)")
     r.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in the text report")
+
+
+def add_policy_options(p: argparse.ArgumentParser, fail_on: Sequence[str] = FAIL_ON) -> None:
+    """What is accepted (baseline, allow) and what fails the run (exit 1)."""
+    g = p.add_argument_group("baseline and policy")
+    g.add_argument("--baseline", metavar="FILE", help=(
+        "report only findings not in this baseline (default: the config's baseline, else "
+        ".keyscan-baseline.json found upwards to the repository's top)"))
+    g.add_argument("--no-baseline", action="store_true", help="use no baseline file")
+    g.add_argument("--show-suppressed", action="store_true", help=(
+        "also list findings suppressed by keyscan:allow, the config's allow list or the baseline, with the reason"))
+    g.add_argument("--fail-on", choices=fail_on, default="any", help=(
+        "which findings exit 1: any; credential (secret material, not a key ID alone); long-term "
+        "(credentials except short-term STS ones); valid (STS says it works; needs --verify). Default: any"))
 
 
 def add_file_options(p: argparse.ArgumentParser) -> None:
@@ -179,6 +198,63 @@ def run_scan(args: argparse.Namespace) -> int:
     return finish(findings, stats, args)
 
 
+def add_git_commands(sub: Any) -> None:
+    history = sub.add_parser(
+        "history", help="scan every unique blob of a git repository's history",
+        description="Scan every unique blob reachable from all refs (branches, tags, remotes, stash) "
+                    "once, and report the commit that introduced each finding. Never runs anything "
+                    "from the repository (hooks, filters, fsmonitor).")
+    history.add_argument("repo", nargs="?", default=".", metavar="REPO", help="repository (default: .)")
+    g = history.add_argument_group("history")
+    g.add_argument("--ref", action="append", default=[], metavar="REF", help="scan only what REF reaches (repeatable)")
+    g.add_argument("--range", dest="rev_range", metavar="A..B",
+                   help="scan only blobs the commits in A..B added or changed")
+    g.add_argument("--since-commit", metavar="REV", help="same as --range REV..HEAD")
+    g.add_argument("--all-objects", action="store_true", help="every blob in the object store, unreachable ones too")
+    g.add_argument("--max-size", type=_size, metavar="SIZE", help="skip blobs larger than SIZE (default: 50M)")
+    add_common_options(history)
+    history.set_defaults(handler=run_history)
+
+    staged = sub.add_parser(
+        "staged", help="scan what is staged for the next commit",
+        description="Scan the index versions of added and modified files, as the next commit will have them.")
+    staged.add_argument("--max-size", type=_size, metavar="SIZE", help="skip blobs larger than SIZE (default: 50M)")
+    add_common_options(staged)
+    staged.set_defaults(handler=run_staged, repo=".")
+
+
+def run_history(args: argparse.Namespace) -> int:
+    import functools
+
+    from keyscan.engine import Engine
+    from keyscan.sources import history
+
+    make_scanner = functools.partial(Engine.load, detect_options(args, args.cfg))
+    with progress(args, unit="B") as bar:
+        findings, stats = history.scan(
+            args.repo, make_scanner=make_scanner, refs=args.ref, rev_range=args.rev_range,
+            since_commit=args.since_commit, all_objects=args.all_objects,
+            max_size=args.max_size or history.DEFAULT_MAX_SIZE, jobs=args.jobs, on_progress=bar)
+    return finish(_not_excluded(findings, args.cfg), stats, args)
+
+
+def _not_excluded(findings: list[Finding], cfg: Any) -> list[Finding]:
+    """The config's excludes apply to paths in history and the index as they do to files."""
+    from keyscan.pathfilter import PathFilter
+
+    exclude = PathFilter(cfg.exclude, source=cfg.source or "config")
+    return [f for f in findings if not exclude.excluded(f.path)] if exclude else findings
+
+
+def run_staged(args: argparse.Namespace) -> int:
+    from keyscan.engine import Engine
+    from keyscan.sources import history, staged
+
+    findings, stats = staged.scan(args.repo, scanner=Engine.load(detect_options(args, args.cfg)),
+                                  max_size=args.max_size or history.DEFAULT_MAX_SIZE)
+    return finish(_not_excluded(findings, args.cfg), stats, args)
+
+
 def detect_options(args: argparse.Namespace, cfg: Any) -> Any:
     from keyscan.engine import DetectOptions
 
@@ -191,10 +267,10 @@ def detect_options(args: argparse.Namespace, cfg: Any) -> Any:
 
 
 def verify_options(args: argparse.Namespace) -> Any:
-    from keyscan import validate
+    from keyscan import sts, validate
 
-    validate.require_botocore()
-    validate.check_endpoint(args.sts_endpoint)
+    sts.require_botocore()
+    sts.check_endpoint(args.sts_endpoint)
     return validate.VerifyOptions(
         endpoint=args.sts_endpoint,
         region=args.sts_region,
@@ -227,10 +303,10 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def verify_input(source: str | None) -> list[Finding]:
-    from keyscan import validate
+    from keyscan.verify_input import finding_from_env, findings_from_text
 
     if source is None:
-        found = validate.finding_from_env(os.environ)
+        found = finding_from_env(os.environ)
         if found is not None:
             return [found]
         if sys.stdin.isatty():
@@ -238,13 +314,13 @@ def verify_input(source: str | None) -> list[Finding]:
                                "on stdin, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
         source = "-"
     if source == "-":
-        return validate.findings_from_text(sys.stdin.read(), "<stdin>")
+        return findings_from_text(sys.stdin.read(), "<stdin>")
     try:
         with open(source, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
         raise KeyscanError(f"cannot read {source}: {e.strerror}") from e
-    return validate.findings_from_text(text, source)
+    return findings_from_text(text, source)
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
@@ -270,21 +346,26 @@ def run_rules_check(args: argparse.Namespace) -> int:
 # --- shared tail: report, summary, exit code ----------------------------------------------------
 
 def finish(findings: list[Finding], stats: Stats, args: argparse.Namespace) -> int:
+    from keyscan import suppress
     from keyscan.report import WRITERS
 
+    # Suppress before --verify: a key someone accepted is never sent to STS.
+    findings = suppress.apply(findings, suppression_policy(args))
     findings = verified(findings, stats, args)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.commit.sha if f.commit else ""))
     reported = [f for f in findings if f.suppressed is None]
+    shown = findings if getattr(args, "show_suppressed", False) else reported
     writer = WRITERS[args.format]
     if args.output:
         buffer = io.StringIO()
-        writer(reported, stats, buffer, args.show_secrets, False)
+        writer(shown, stats, buffer, args.show_secrets, False)
         write_atomic(args.output, buffer.getvalue())
     else:
-        writer(reported, stats, sys.stdout, args.show_secrets, _color(args, sys.stdout))
+        writer(shown, stats, sys.stdout, args.show_secrets, _color(args, sys.stdout))
         sys.stdout.flush()
-    print_summary(reported, stats, sys.stderr)
-    if reported:
+    print_summary(reported, stats, sys.stderr, suppressed=suppress.tally(findings))
+    fail_on = getattr(args, "fail_on", "any")
+    if any(suppress.fails(f, fail_on) for f in reported):
         return EXIT_FINDINGS
     return EXIT_ERROR if stats.incomplete else EXIT_CLEAN
 
@@ -300,7 +381,9 @@ def write_atomic(path: str, text: str) -> None:
         raise KeyscanError(f"cannot write {path}: {e.strerror}") from e
 
 
-def print_summary(findings: Sequence[Finding], stats: Stats, out: TextIO) -> None:
+def print_summary(
+    findings: Sequence[Finding], stats: Stats, out: TextIO, suppressed: Mapping[str, int] | None = None
+) -> None:
     for message in stats.errors[:MAX_WARNINGS]:
         print(f"keyscan: warning: {message}", file=out)
     if len(stats.errors) > MAX_WARNINGS:
@@ -317,6 +400,9 @@ def print_summary(findings: Sequence[Finding], stats: Stats, out: TextIO) -> Non
         by_class[label] = by_class.get(label, 0) + 1
     found = ", ".join(f"{n} {label}" for label, n in sorted(by_class.items()))
     parts.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}" + (f" ({found})" if found else ""))
+    if suppressed:
+        why = ", ".join(f"{n} {how}" for how, n in sorted(suppressed.items()))
+        parts.append(f"{sum(suppressed.values())} suppressed ({why})")
     if stats.incomplete:
         parts.append(f"INCOMPLETE: {len(stats.errors)} input(s) could not be read")
     print("keyscan: " + "; ".join(parts), file=out)
@@ -364,3 +450,227 @@ def progress(args: argparse.Namespace, **kwargs: Any) -> _NoBar | _Bar:
     if args.no_progress or os.environ.get("CI") or not sys.stderr.isatty():
         return _NoBar()
     return _Bar(**kwargs)
+
+
+# --- config, baseline and hooks ------------------------------------------------------------------
+
+def with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+                args: argparse.Namespace) -> argparse.Namespace:
+    """Load the config once for a scanning command; its flag defaults fill in unset flags."""
+    if not hasattr(args, "config"):
+        return args
+    from keyscan import config
+
+    cfg = config.load(args.config, scan_root(args))
+    chosen = _chosen_parser(parser, args)
+    actions = {a.dest: a for a in chosen._actions}
+    defaults = {
+        key: value for key, value in cfg.defaults.items()
+        if key in actions and value in (actions[key].choices or (value,))  # hook: no "valid"
+    }
+    if defaults:  # argparse has no "was this flag given?": set the defaults and parse again
+        chosen.set_defaults(**defaults)
+        args = parser.parse_args(argv)
+    args.cfg = cfg
+    if getattr(args, "fail_on", None) == "valid" and not getattr(args, "verify", False):
+        raise KeyscanError("--fail-on valid needs --verify (valid means STS said the key works): "
+                           "add --verify, or use --fail-on credential")
+    return args
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser that parsed this command line, e.g. the one for `baseline create`."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return parser
+        parser = subs[0].choices[getattr(args, subs[0].dest)]
+
+
+def scan_root(args: argparse.Namespace) -> str:
+    """Where config and baseline are looked for: the first path scanned, the repository, or '.'."""
+    paths = [p for p in getattr(args, "paths", None) or () if p != "-"]
+    if paths:
+        return str(paths[0])
+    return str(getattr(args, "root", None) or getattr(args, "repo", None) or ".")
+
+
+def suppression_policy(args: argparse.Namespace) -> Any:
+    from keyscan import baseline, suppress
+
+    cfg = getattr(args, "cfg", None)
+    if cfg is None:
+        return suppress.Policy()
+    path = None if getattr(args, "no_baseline", False) else (getattr(args, "baseline", None) or cfg.baseline)
+    if path is None and not getattr(args, "no_baseline", False):
+        path = baseline.find(scan_root(args))
+    return suppress.Policy(
+        allow=cfg.allow,
+        allow_source=_display(cfg.source) if cfg.source else "config",
+        baseline=baseline.load(_display(path)) if path else None,
+    )
+
+
+def _display(path: str | os.PathLike[str]) -> str:
+    """A path relative to the current folder when it is below it (reports carry no home paths)."""
+    rel = os.path.relpath(path)
+    return os.fspath(path) if rel.startswith("..") else rel
+
+
+def add_workflow_commands(sub: Any) -> None:
+    hook = sub.add_parser(
+        "hook", help="the pre-commit hook: scan the files pre-commit passes, block on findings",
+        description="Scan exactly the given files in this process (pre-commit passes the staged "
+                    "files) and exit 1 on findings. Never writes a file, never calls AWS.")
+    hook.add_argument("files", nargs="*", metavar="FILE", help="files to scan")
+    _add_detection_options(hook, jobs=False)
+    hook.add_argument("--include-binary", action="store_true", help="also scan files that look binary")
+    hook.add_argument("--max-size", type=_size, metavar="SIZE", help="skip files larger than SIZE (e.g. 50M)")
+    add_policy_options(hook, fail_on=FAIL_ON[:-1])
+    hook.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in the report")
+    hook.set_defaults(handler=run_hook, format="text", output=None, show_secrets=False, no_progress=True)
+
+    base = sub.add_parser("baseline", help="create or update the baseline of accepted findings")
+    actions = base.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
+    for name, text in (("create", "write a baseline of every finding now present"),
+                       ("update", "add new findings, drop ones no longer present, keep notes")):
+        p = actions.add_parser(name, help=text, description=text + ". Writes .keyscan-baseline.json "
+                               "(fingerprints, kind, class, key ID, note: no secret, no location).")
+        p.add_argument("root", nargs="?", default=".", metavar="PATH",
+                       help="folder, or repository with --history (default: .)")
+        scope = p.add_mutually_exclusive_group()
+        scope.add_argument("--history", dest="scope", action="store_const", const="history",
+                           help="scan every blob of the git history (update: default is the baseline's own scope)")
+        scope.add_argument("--files", dest="scope", action="store_const", const="files",
+                           help="scan the files (default for create)")
+        p.add_argument("--baseline", "-o", metavar="FILE",
+                       help="baseline file (default: the config's, else PATH/.keyscan-baseline.json)")
+        if name == "create":
+            p.add_argument("--force", action="store_true", help="replace an existing baseline (its notes are lost)")
+        add_file_options(p)
+        _add_detection_options(p, jobs=True)
+        p.set_defaults(handler=run_baseline)
+
+    install = sub.add_parser(
+        "install-hook", help="write .git/hooks/pre-commit running `keyscan staged` (no pre-commit framework needed)",
+        description="Write a plain .git/hooks/pre-commit (honouring core.hooksPath) that runs `keyscan staged`.")
+    install.add_argument("--force", action="store_true",
+                         help="replace a hook keyscan did not write (it is kept as a backup)")
+    install.set_defaults(handler=run_install_hook)
+
+
+def _add_detection_options(p: argparse.ArgumentParser, *, jobs: bool) -> None:
+    g = p.add_argument_group("detection")
+    g.add_argument("--include-examples", action="store_true",
+                   help="also report AWS documentation examples and placeholders")
+    g.add_argument("--include-identifiers", action="store_true",
+                   help="also list IAM unique IDs (AIDA, AROA, …) as info")
+    g.add_argument("--rules", action="append", default=[], metavar="FILE", help="extra rule file (repeatable)")
+    g.add_argument("--config", metavar="FILE",
+                   help="config file (default: .keyscan.toml or pyproject.toml [tool.keyscan], found upwards)")
+    if jobs:
+        g.add_argument("--jobs", "-j", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                       help="parallel processes")
+
+
+def run_hook(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from keyscan import suppress
+    from keyscan.engine import Engine
+    from keyscan.hook import HookOptions, advice, scan_files
+    from keyscan.pathfilter import PathFilter
+
+    cfg = args.cfg
+    options = HookOptions(
+        exclude=PathFilter(cfg.exclude, source=cfg.source or "config"),
+        include_binary=args.include_binary,
+        max_size=args.max_size,
+    )
+    stats = Stats()
+    started = time.perf_counter()
+    # For a handful of small files the pure-Python prefilter starts faster than hyperscan
+    # (measured in bench/bench_hook.py); findings are identical. KEYSCAN_ENGINE still wins.
+    detect = dataclasses.replace(detect_options(args, cfg), engine=os.environ.get("KEYSCAN_ENGINE", "python"))
+    findings = scan_files(args.files, Engine.load(detect), options, stats)
+    stats.seconds = time.perf_counter() - started
+    findings = suppress.apply(findings, suppression_policy(args))
+    code = finish(findings, stats, args)
+    if code == EXIT_FINDINGS:
+        failing = [f for f in findings if f.suppressed is None and suppress.fails(f, args.fail_on)]
+        print(advice(failing, os.path.basename(cfg.source) if cfg.source else ".keyscan.toml"), file=sys.stderr)
+    return code
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from keyscan import baseline, suppress
+
+    cfg = args.cfg
+    target = _display(args.baseline or cfg.baseline or _default_baseline(args))
+    exists = os.path.exists(target)
+    if args.baseline_command == "create" and exists and not args.force:
+        raise KeyscanError(f"{target} exists: `keyscan baseline update` keeps its notes; --force replaces it")
+    previous = baseline.load(target) if exists and args.baseline_command == "update" else None
+    scope = args.scope or (previous.scope if previous else "files")
+    findings, stats = _collect_history(args, cfg) if scope == "history" else _collect_files(args, cfg)
+    if stats.incomplete:
+        print_summary([], stats, sys.stderr)
+        raise KeyscanError(f"scan incomplete: {len(stats.errors)} input(s) could not be read; {target} not written")
+    # Inline keyscan:allow and the config's allow list already accept these: not baselined.
+    findings = baseline.drop_own_listing(findings, target)
+    findings = suppress.apply(findings, suppress.Policy(cfg.allow, cfg.source or "config"))
+    entries = baseline.entries_for(findings, previous)
+    changed = baseline.write(target, baseline.render(entries, scope))
+    added, dropped = baseline.diff(previous, entries)
+    state = ("created" if not exists else "written") if changed else "unchanged"
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    print(f"keyscan: baseline {target} {state}: {count} ({added} added, {dropped} dropped)",
+          file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _default_baseline(args: argparse.Namespace) -> str:
+    from keyscan import baseline
+
+    if args.baseline_command == "update":
+        found = baseline.find(args.root)
+        if found:
+            return str(found)
+    folder = args.root if os.path.isdir(args.root) else os.path.dirname(args.root) or "."
+    return os.path.join(folder, baseline.FILE_NAME)
+
+
+def _collect_files(args: argparse.Namespace, cfg: Any) -> tuple[list[Finding], Stats]:
+    from keyscan.pathfilter import PathFilter
+    from keyscan.sources.files import FileOptions, scan_paths
+
+    options = FileOptions(
+        include_binary=args.include_binary,
+        max_size=args.max_size,
+        follow_symlinks=args.follow_symlinks,
+        exclude=PathFilter([*cfg.exclude, *args.exclude], source=cfg.source or "--exclude"),
+    )
+    stats = Stats()
+    findings = scan_paths([args.root], detect_options(args, cfg), options, stats, jobs=args.jobs)
+    return findings, stats
+
+
+def _collect_history(args: argparse.Namespace, cfg: Any) -> tuple[list[Finding], Stats]:
+    import functools
+
+    from keyscan.engine import Engine
+    from keyscan.sources import history
+
+    make_scanner = functools.partial(Engine.load, detect_options(args, cfg))
+    findings, stats = history.scan(args.root, make_scanner=make_scanner, jobs=args.jobs,
+                                   max_size=args.max_size or history.DEFAULT_MAX_SIZE)
+    return _not_excluded(findings, cfg), stats
+
+
+def run_install_hook(args: argparse.Namespace) -> int:
+    from keyscan import hook
+
+    done = hook.install(hook.hooks_dir("."), force=args.force)
+    kept = f"; the previous hook is kept as {done.backup}" if done.backup else ""
+    print(f"keyscan: pre-commit hook {done.action}: {done.path} (runs `keyscan staged`){kept}", file=sys.stderr)
+    return EXIT_CLEAN
