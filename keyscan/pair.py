@@ -2,7 +2,10 @@
 
 Each key ID takes the nearest secret and the nearest token within PAIR_WITHIN_LINES lines
 (nearest first, each part used once), so a file with several profiles pairs each key with its
-own secret. An unlabelled secret that pairs with nothing was only a candidate and is dropped.
+own secret. When what is left is one unpaired key ID and one unpaired labelled secret (or
+token), they pair however far apart they are: an environment dump (`env`, `make -p`) lists
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY a hundred lines apart, and they are still one
+credential. An unlabelled secret that pairs with nothing was only a candidate and is dropped.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ def pair(hits: Sequence[Hit], within_lines: int = PAIR_WITHIN_LINES) -> list[Gro
     for hit in _dedupe(hits):
         by_kind[hit.kind].append(hit)
     keys = by_kind[HitKind.KEY_ID]
-    secrets = _nearest(keys, by_kind[HitKind.SECRET], within_lines)
-    tokens = _nearest(keys, by_kind[HitKind.TOKEN], within_lines)
+    secrets = _only_ones(keys, by_kind[HitKind.SECRET], _nearest(keys, by_kind[HitKind.SECRET], within_lines))
+    tokens = _only_ones(keys, by_kind[HitKind.TOKEN], _nearest(keys, by_kind[HitKind.TOKEN], within_lines))
     expirations = _nearest(keys, by_kind[HitKind.EXPIRATION], within_lines)
     groups = [
         Group(key=k, secret=secrets.get(i), token=tokens.get(i), expiration=expirations.get(i))
@@ -55,6 +58,16 @@ def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
         if key not in best or (hit.labelled and not best[key].labelled):
             best[key] = hit
     return list(best.values())
+
+
+def _only_ones(keys: Sequence[Hit], parts: Sequence[Hit], paired: dict[int, Hit]) -> dict[int, Hit]:
+    """Pair the one key left over with the one labelled part left over, at any distance."""
+    free_keys = [i for i in range(len(keys)) if i not in paired]
+    used = {id(p) for p in paired.values()}
+    free_parts = [p for p in parts if id(p) not in used and p.labelled]
+    if len(free_keys) == 1 and len(free_parts) == 1:
+        return {**paired, free_keys[0]: free_parts[0]}
+    return paired
 
 
 def _nearest(keys: Sequence[Hit], parts: Sequence[Hit], within_lines: int) -> dict[int, Hit]:

@@ -139,7 +139,46 @@ def locate(
             located += _at_each_path(
                 finding, places[oid][::-1], first[oid], meta, in_head(oid, finding)
             )
-    return located
+    return collapse_versions(located)
+
+
+def collapse_versions(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per credential per path: a file edited fifty times around an unchanged key is
+    one leak, reported at the commit that first brought it in (as a patch-based scanner would),
+    with the later versions' commits in ``also_in``."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding.commit is None:
+            kept.append(finding)
+        else:
+            groups.setdefault((finding.fingerprint, finding.path), []).append(finding)
+    for versions in groups.values():
+        versions.sort(key=lambda f: (_when(f), f.line, f.column))
+        first, later = versions[0], versions[1:]
+        if not later:
+            kept.append(first)
+            continue
+        places = list(first.also_in)
+        for f in later:
+            assert f.commit is not None
+            places += [f"{f.commit.sha[:12]}:{f.path}", *f.also_in]
+        hidden = sum(int(p.split()[0][1:]) for p in places if p.startswith("+"))
+        places = [p for p in dict.fromkeys(places) if not p.startswith("+")]
+        kept.append(
+            dataclasses.replace(
+                first, in_head=any(f.in_head for f in versions), also_in=_capped(places, hidden)
+            )
+        )
+    return kept
+
+
+def _when(finding: Finding) -> datetime:
+    assert finding.commit is not None
+    try:
+        return datetime.fromisoformat(finding.commit.date)
+    except ValueError:
+        return datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _first_per_path(oldest_first: list[Change]) -> dict[str, Change]:
@@ -173,10 +212,10 @@ def _at_each_path(
     return located
 
 
-def _capped(places: list[str]) -> tuple[str, ...]:
-    if len(places) <= ALSO_IN_LIMIT:
-        return tuple(places)
-    return (*places[:ALSO_IN_LIMIT], f"+{len(places) - ALSO_IN_LIMIT} more")
+def _capped(places: list[str], hidden: int = 0) -> tuple[str, ...]:
+    hidden += max(0, len(places) - ALSO_IN_LIMIT)
+    shown = tuple(places[:ALSO_IN_LIMIT])
+    return (*shown, f"+{hidden} more") if hidden else shown
 
 
 class _HeadCheck:

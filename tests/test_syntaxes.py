@@ -106,12 +106,13 @@ def test_several_profiles_pair_each_key_with_its_own_secret(engine: Engine) -> N
     assert [(f.key_id, f.secret) for f in findings] == pairs
 
 
-def test_lone_key_and_lone_labelled_secret_are_reported_separately(engine: Engine) -> None:
+def test_lone_key_and_lone_labelled_secret_are_reported_as_their_own_kinds(engine: Engine) -> None:
     rng = random.Random(12)
     key, secret = fake_key_id("AKIA", rng=rng), fake_secret(rng)
-    text = f"key = {key}\n" + "\n" * 30 + f"aws_secret_access_key = {secret}\n"
-    kinds = [(f.kind, f.line) for f in engine.scan_bytes(text.encode(), path="x")]
-    assert kinds == [(FindingKind.KEY_ID, 1), (FindingKind.SECRET, 32)]
+    [lone_key] = engine.scan_bytes(f"key = {key}\n".encode(), path="a")
+    [lone_secret] = engine.scan_bytes(("\n" * 30 + f"aws_secret_access_key = {secret}\n").encode(), path="b")
+    assert (lone_key.kind, lone_key.line, lone_secret.kind, lone_secret.line) == (
+        FindingKind.KEY_ID, 1, FindingKind.SECRET, 31)
 
 
 def test_unlabelled_40_chars_without_key_is_not_a_secret(engine: Engine) -> None:
@@ -189,3 +190,19 @@ def test_minified_single_line_of_megabytes(engine: Engine) -> None:
     text = filler + f'{{accessKeyId:"{key}",secretAccessKey:"{secret}"}}' + filler
     [f] = engine.scan_bytes(text.encode(), path="app.min.js")
     assert (f.kind, f.line, f.column) == (FindingKind.CREDENTIAL, 1, len(filler) + 15)
+
+
+def test_environment_dump_pairs_the_one_key_with_the_one_secret_far_apart(engine: Engine) -> None:
+    rng = random.Random(16)
+    key, secret, token = fake_key_id("ASIA", rng=rng), fake_secret(rng), fake_token(rng, 500)
+    filler = "".join(f"# environment\nVAR_{i} = value {i}\n" for i in range(50))
+    text = f"AWS_SECRET_ACCESS_KEY = {secret}\n{filler}AWS_ACCESS_KEY_ID = {key}\n{filler}AWS_SESSION_TOKEN = {token}\n"
+    [f] = engine.scan_bytes(text.encode(), path="make-db.txt")
+    assert (f.kind, f.key_id, f.secret, f.token) == (FindingKind.CREDENTIAL, key, secret, token)
+
+
+def test_far_apart_parts_do_not_pair_when_it_is_ambiguous(engine: Engine) -> None:
+    rng = random.Random(17)
+    keys = [fake_key_id("AKIA", rng=rng) for _ in range(2)]
+    text = f"a = {keys[0]}\nb = {keys[1]}\n" + "\n" * 40 + f"aws_secret_access_key = {fake_secret(rng)}\n"
+    assert sorted(f.kind.value for f in engine.scan_bytes(text.encode(), path="x")) == ["key_id", "key_id", "secret"]

@@ -96,6 +96,21 @@ def test_key_moved_to_another_file_is_still_in_head(repo: GitRepo, rng: random.R
     assert {f.path: f.in_head for f in findings} == {"a.cfg": True, "b.cfg": True}
 
 
+def test_file_edited_around_an_unchanged_key_is_one_finding_at_its_first_commit(
+    repo: GitRepo, rng: random.Random
+) -> None:
+    key, secret = fake_key_id(rng=rng), fake_secret(rng)
+    added = repo.commit("add", {"app.cfg": credentials_file(key, secret)})
+    later = [repo.commit(f"edit {i}", {"app.cfg": credentials_file(key, secret) + f"# edit {i}\n"}) for i in range(4)]
+    repo.commit("remove", {"app.cfg": "clean\n"})
+
+    [finding] = scan(repo)[0]
+
+    assert finding.commit is not None and finding.commit.sha == added
+    assert finding.in_head is False
+    assert finding.also_in == tuple(f"{sha[:12]}:app.cfg" for sha in later)
+
+
 def test_key_only_on_a_side_branch(repo: GitRepo, rng: random.Random) -> None:
     key = fake_key_id(rng=rng)
     repo.git("switch", "-q", "-c", "side")
