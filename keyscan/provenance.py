@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from keyscan import git
@@ -178,7 +178,7 @@ def _when(finding: Finding) -> datetime:
     try:
         return datetime.fromisoformat(finding.commit.date)
     except ValueError:
-        return datetime.max.replace(tzinfo=timezone.utc)
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _first_per_path(oldest_first: list[Change]) -> dict[str, Change]:
