@@ -16,7 +16,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -134,6 +134,21 @@ def popen(
 
 
 _NO_GIT = "git is not installed or not on PATH; install git to scan history"
+
+
+def object_info(repo: str | os.PathLike[str], oids: Iterable[str]) -> dict[str, tuple[str, int] | None]:
+    """Type and size of each object (None when it is missing), in one ``cat-file --batch-check``."""
+    out = run(
+        repo,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+        input="".join(f"{oid}\n" for oid in oids).encode(),
+    ).stdout.decode()
+    info: dict[str, tuple[str, int] | None] = {}
+    for line in out.splitlines():
+        parts = line.split(" ")
+        info[parts[0]] = (parts[1], int(parts[2])) if len(parts) == 3 else None
+    return info
 
 
 def first_line(stderr: bytes) -> str:

@@ -131,6 +131,18 @@ def detect_options(args: argparse.Namespace, cfg: Any) -> Any:
     )
 
 
+def file_options(args: argparse.Namespace, cfg: Any) -> Any:
+    from keyscan.pathfilter import PathFilter
+    from keyscan.sources.files import FileOptions
+
+    return FileOptions(
+        include_binary=args.include_binary,
+        max_size=args.max_size,
+        follow_symlinks=args.follow_symlinks,
+        exclude=PathFilter([*cfg.exclude, *args.exclude], source=cfg.source or "--exclude"),
+    )
+
+
 def verify_options(args: argparse.Namespace) -> Any:
     from keyscan import sts, validate
 

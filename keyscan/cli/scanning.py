@@ -15,6 +15,7 @@ from keyscan.cli.options import (
     add_report_options,
     add_verify_options,
     detect_options,
+    file_options,
     size,
 )
 from keyscan.cli.output import finish, progress
@@ -75,17 +76,11 @@ def add_scanning_commands(sub: Any) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from keyscan.pathfilter import PathFilter
-    from keyscan.sources.files import FileOptions, scan_paths
+    from keyscan.sources.files import scan_paths
 
     cfg = args.cfg  # loaded by with_config from the same root: the first path that is not '-'
     detect = detect_options(args, cfg)
-    options = FileOptions(
-        include_binary=args.include_binary,
-        max_size=args.max_size,
-        follow_symlinks=args.follow_symlinks,
-        exclude=PathFilter([*cfg.exclude, *args.exclude], source=cfg.source or "--exclude"),
-    )
+    options = file_options(args, cfg)
     stats = Stats()
     started = time.perf_counter()
     with progress(args, unit="B") as bar:

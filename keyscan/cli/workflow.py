@@ -19,6 +19,7 @@ from keyscan.cli.options import (
     add_policy_options,
     detect_options,
     display_path,
+    file_options,
     size,
     suppression_policy,
 )
@@ -138,17 +139,10 @@ def _default_baseline(args: argparse.Namespace) -> str:
 
 
 def _collect_files(args: argparse.Namespace, cfg: Any) -> tuple[list[Finding], Stats]:
-    from keyscan.pathfilter import PathFilter
-    from keyscan.sources.files import FileOptions, scan_paths
+    from keyscan.sources.files import scan_paths
 
-    options = FileOptions(
-        include_binary=args.include_binary,
-        max_size=args.max_size,
-        follow_symlinks=args.follow_symlinks,
-        exclude=PathFilter([*cfg.exclude, *args.exclude], source=cfg.source or "--exclude"),
-    )
     stats = Stats()
-    findings = scan_paths([args.root], detect_options(args, cfg), options, stats, jobs=args.jobs)
+    findings = scan_paths([args.root], detect_options(args, cfg), file_options(args, cfg), stats, jobs=args.jobs)
     return findings, stats
 
 

@@ -68,13 +68,17 @@ def describe(f: Finding) -> str:
         "session_token": "AWS session token",
         "identifier": "AWS IAM unique ID (not a secret)",
     }[f.kind.value]
-    bits = [f"{f.key_class.value} {what}" if f.key_class.value != "unknown" else what]
-    if f.key_id:
-        bits.append(f.key_id)
+    label = f"{f.key_class.value} {what}" if f.key_class.value != "unknown" else what
+    return ", ".join([label, *facts(f)])
+
+
+def facts(f: Finding) -> list[str]:
+    """Key ID, account, canary and expiry: what identifies a credential without its secret."""
+    bits = [f.key_id] if f.key_id else []
     if f.account_id:
         bits.append(f"account {f.account_id}")
     if f.canary:
         bits.append("canary-token account")
     if f.expires_at:
         bits.append(("expired " if f.expired else "expires ") + f.expires_at)
-    return ", ".join(bits)
+    return bits

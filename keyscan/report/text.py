@@ -8,7 +8,7 @@ from typing import TextIO
 
 from keyscan.model import Finding, KeyClass, Stats, Status
 from keyscan.remediation import remediation_for
-from keyscan.report.fields import redact
+from keyscan.report.fields import facts, redact
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
 
@@ -47,13 +47,7 @@ def _label(f: Finding) -> str:
 
 
 def _headline(f: Finding) -> str:
-    bits = [f.key_id or "(no key ID nearby)"]
-    if f.account_id:
-        bits.append(f"account {f.account_id}")
-    if f.canary:
-        bits.append("CANARY-TOKEN ACCOUNT")
-    if f.expires_at:
-        bits.append(("expired " if f.expired else "expires ") + f.expires_at)
+    bits = facts(f) if f.key_id else ["(no key ID nearby)", *facts(f)]
     if f.confidence in ("low", "info"):
         bits.append(f"({f.confidence} confidence)")
     return "  ".join(b for b in bits if b)

@@ -195,19 +195,12 @@ def range_blobs(repo: Path, rev_range: str) -> Selection:
     seen: dict[str, str] = {}
     for change in provenance.changes(repo, [rev_range]):
         seen.setdefault(change.blob, change.path)
-    checked = git.run(
-        repo,
-        "cat-file",
-        "--batch-check=%(objectname) %(objecttype) %(objectsize)",
-        input="".join(f"{oid}\n" for oid in seen).encode(),
-    ).stdout.decode()
     selection = Selection(blobs=[], revs=[rev_range])
-    for line in checked.splitlines():
-        parts = line.split(" ")
-        if len(parts) == 2:
-            selection.missing.append(parts[0])
-        elif parts[1] == "blob":
-            selection.blobs.append(Blob(parts[0], int(parts[2]), seen[parts[0]]))
+    for oid, info in git.object_info(repo, seen).items():
+        if info is None:
+            selection.missing.append(oid)
+        elif info[0] == "blob":
+            selection.blobs.append(Blob(oid, info[1], seen[oid]))
     return selection
 
 

@@ -82,15 +82,4 @@ def scan(
 
 
 def _sizes(repo: Path, oids: list[str]) -> dict[str, int]:
-    out = git.run(
-        repo,
-        "cat-file",
-        "--batch-check=%(objectname) %(objectsize)",
-        input="".join(f"{oid}\n" for oid in oids).encode(),
-    ).stdout.decode()
-    sizes = {}
-    for line in out.splitlines():
-        oid, size = line.split(" ")
-        if size != "missing":
-            sizes[oid] = int(size)
-    return sizes
+    return {oid: info[1] for oid, info in git.object_info(repo, oids).items() if info is not None}
