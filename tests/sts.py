@@ -65,12 +65,22 @@ class MotoServer:
         """A position in the log; ``requests_since(mark)`` counts what came after it."""
         return self.log_path.stat().st_size
 
-    def requests_since(self, mark: int) -> int:
-        time.sleep(0.05)  # werkzeug logs right before it sends; let the line land
-        with self.log_path.open("rb") as log:
-            log.seek(mark)
-            text = log.read().decode(errors="replace")
-        return len(_STS_REQUEST.findall(text))
+    def requests_since(self, mark: int, *, settle: float = 0.3, timeout: float = 10.0) -> int:
+        """STS requests logged after ``mark``. werkzeug writes the log line around the time it
+        answers, so a client can see the answer first: on a busy machine the line lands later.
+        Count until the number has not changed for ``settle`` seconds."""
+        deadline = time.monotonic() + timeout
+        last, stable_since = -1, time.monotonic()
+        while True:
+            with self.log_path.open("rb") as log:
+                log.seek(mark)
+                count = len(_STS_REQUEST.findall(log.read().decode(errors="replace")))
+            now = time.monotonic()
+            if count != last:
+                last, stable_since = count, now
+            elif now - stable_since >= settle or now >= deadline:
+                return count
+            time.sleep(0.02)
 
     def set_auth(self, on: bool) -> None:
         body = b"0" if on else b"inf"
