@@ -35,7 +35,8 @@ from keyscan.validate import VerifyOptions
 
 MOTO_ACCOUNT = "210987654321"  # not moto's default, so a right answer is not an accident
 _LISTENING = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
-_STS_REQUEST = re.compile(r'"POST / HTTP/1\.[01]"')
+# werkzeug colours the request of a 4xx answer with ANSI codes when it can: match inside them.
+_STS_REQUEST = re.compile(r'"(?:\x1b\[[0-9;]*m)*POST / HTTP/1\.[01](?:\x1b\[[0-9;]*m)*"')
 _NO_PROXY = {"http": "", "https": ""}
 
 
