@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from keyscan.model import Hit
 from keyscan.rules import Rule
 
+CASELESS_PREFIX = 7
 # An inline comment with this marker on a finding's line suppresses it (any comment syntax).
 ALLOW_MARKER = b"keyscan:allow"
 # Rules that run only near another hit (`requires`) look at most this many bytes either way.
@@ -38,7 +39,10 @@ class PythonPrefilter:
     search restarts one byte after each hit, so overlapping occurrences are all reported.
     """
 
-    def __init__(self, keywords: Sequence[tuple[bytes, bool]]) -> None:
+    def __init__(self, keywords: Sequence[tuple[bytes, bool]], groups: Sequence[int] | None = None) -> None:
+        """``groups[i]`` names the rule keyword i belongs to: caseless keywords of one group that
+        share a prefix are looked for once (default: every keyword is its own group)."""
+        owners = groups if groups is not None else range(len(keywords))
         exact: dict[int, list[tuple[int, bytes]]] = {}
         for i, (kw, is_exact) in enumerate(keywords):
             if is_exact:
@@ -51,7 +55,15 @@ class PythonPrefilter:
             else:
                 rests = b"|".join(re.escape(kw[1:]) for _, kw in sorted(group, key=lambda g: -len(g[1])))
                 self._groups.append((re.compile(re.escape(group[0][1][:1]) + b"(?:" + rests + b")"), group))
-        self._caseless = [(i, kw.lower()) for i, (kw, is_exact) in enumerate(keywords) if not is_exact]
+        # Caseless keywords are looked for by their first CASELESS_PREFIX characters: one pass for
+        # "session" serves session_token, sessiontoken and session-token. A position found this
+        # way is a superset of where the keywords start, and the rule's anchored regex checks the
+        # rest, so the hits are the same as hyperscan's exact keywords give.
+        by_prefix: dict[bytes, dict[int, int]] = {}
+        for i, ((kw, is_exact), owner) in enumerate(zip(keywords, owners, strict=True)):
+            if not is_exact:
+                by_prefix.setdefault(kw.lower()[:CASELESS_PREFIX], {}).setdefault(owner, i)
+        self._caseless = [(prefix, list(first.values())) for prefix, first in by_prefix.items()]
 
     def find(self, data: bytes) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
@@ -66,8 +78,12 @@ class PythonPrefilter:
             _find_all(data, kw, index, found)
         if self._caseless:
             lowered = data.lower()
-            for index, kw in self._caseless:
-                _find_all(lowered, kw, index, found)
+            for prefix, indexes in self._caseless:
+                start = len(found)
+                _find_all(lowered, prefix, indexes[0], found)
+                positions = [at for _, at in found[start:]]
+                for index in indexes[1:]:  # other rules with keywords of the same prefix
+                    found.extend((index, at) for at in positions)
         return found
 
 
@@ -115,7 +131,9 @@ def hyperscan_available() -> bool:
     return True
 
 
-def make_prefilter(keywords: Sequence[tuple[bytes, bool]], engine: str) -> Prefilter:
+def make_prefilter(
+    keywords: Sequence[tuple[bytes, bool]], engine: str, groups: Sequence[int] | None = None
+) -> Prefilter:
     """``engine``: "auto" (hyperscan when installed), "hyperscan" or "python".
 
     The environment variable KEYSCAN_ENGINE overrides "auto"; benchmarks and tests use it.
@@ -127,7 +145,7 @@ def make_prefilter(keywords: Sequence[tuple[bytes, bool]], engine: str) -> Prefi
     if engine == "hyperscan":
         return HyperscanPrefilter(keywords)
     if engine == "python":
-        return PythonPrefilter(keywords)
+        return PythonPrefilter(keywords, groups)
     raise ValueError(f"unknown matching engine {engine!r} (hyperscan, python)")
 
 
@@ -142,7 +160,8 @@ class Matcher:
             for kw in rule.keywords:
                 keywords.append((kw.encode(), rule.exact_keywords))
                 self._keyword_rules.append(rule)
-        self.prefilter = make_prefilter(keywords, engine)
+        groups = [self.anchored.index(rule) for rule in self._keyword_rules]
+        self.prefilter = make_prefilter(keywords, engine, groups)
         self._plan = [(r, r.pattern.match, r.reach[0], r.reach[1]) for r in self._keyword_rules]
         self.engine = type(self.prefilter).__name__.removesuffix("Prefilter").lower()
         longest = max((r.reach[0] + r.reach[1] for r in self.anchored), default=0)
