@@ -286,22 +286,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=corpus.DEFAULT_SEED)
     p.add_argument("--skip-generated", action="store_true")
     p.add_argument("--data-dir", type=Path, default=corpus.DATA_DIR, help="cache folder")
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--no-python-engine", action="store_true",
-                   help="skip the KEYSCAN_ENGINE=python run")
-    p.add_argument("--json-out", type=Path, help="also write the results as JSON here")
-    for name in ("keyscan", "gitleaks", "kingfisher"):
-        p.add_argument(f"--{name}", metavar="PATH", help=f"{name} executable")
+    harness.add_common_args(p, ("keyscan", "gitleaks", "kingfisher"))
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    floor = harness.start_spawner()
-    try:
-        return run_cases(args, floor)
-    finally:
-        harness.stop_spawner()
+    return harness.run_with_spawner(run_cases, parse_args(argv))
 
 
 def run_cases(args: argparse.Namespace, floor: harness.Run) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import glob
 import json
 import os
@@ -295,3 +296,22 @@ def measure(tools: Sequence[Tool], targets: Sequence[Path], repeat: int,
                 found, total = count_key_ids(text, key_ids)
                 res.recall = f"{found}/{total}"
     return list(results.values())
+
+
+def add_common_args(p: argparse.ArgumentParser, tools: Sequence[str]) -> None:
+    """Options every bench script takes: repeats, the engine switch, JSON output, tool paths."""
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-python-engine", action="store_true",
+                   help="skip the KEYSCAN_ENGINE=python run")
+    p.add_argument("--json-out", type=Path, help="also write the results as JSON here")
+    for name in tools:
+        p.add_argument(f"--{name}", metavar="PATH", help=f"{name} executable")
+
+
+def run_with_spawner(run_cases: Callable[[argparse.Namespace, Run], int], args: argparse.Namespace) -> int:
+    """Run the cases with the process launcher up (see start_spawner), and always stop it."""
+    floor = start_spawner()
+    try:
+        return run_cases(args, floor)
+    finally:
+        stop_spawner()
