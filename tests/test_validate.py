@@ -340,3 +340,20 @@ def test_moto_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(MotoStartError, match="not ready after 0 s"):
         start_moto(tmp_path / "moto.log", wait=0.0)
+
+
+def test_cli_verify_never_sends_a_config_canary_account(
+    tmp_path: Path, silent_port: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`keyscan verify` reads credentials no scan flagged: the config's canary accounts still hold.
+    The endpoint never answers, so a request would end as error: timeout, not canary."""
+    rng = random.Random(77)
+    key = fake_key_id("AKIA", account=111122223333, rng=rng)
+    (tmp_path / ".keyscan.toml").write_text('canary_accounts = ["111122223333"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", fake_secret(rng))
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    code = main(["verify", "--format", "json", "--sts-endpoint", f"http://127.0.0.1:{silent_port}"])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1 and finding["validation"]["status"] == "canary"

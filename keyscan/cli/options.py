@@ -148,11 +148,14 @@ def verify_options(args: argparse.Namespace) -> Any:
 
     sts.require_botocore()
     sts.check_endpoint(args.sts_endpoint)
+    cfg = getattr(args, "cfg", None)
+    # The config's canary accounts too: `keyscan verify` reads credentials that no scan flagged.
+    config_canaries = cfg.canary_accounts if cfg is not None else frozenset()
     return validate.VerifyOptions(
         endpoint=args.sts_endpoint,
         region=args.sts_region,
         workers=args.verify_workers,
-        skip_accounts=frozenset(args.skip_account),
+        skip_accounts=frozenset(args.skip_account) | config_canaries,
         verify_canaries=args.verify_canaries,
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from keyscan.cli.exits import EXIT_CLEAN, EXIT_ERROR
 from keyscan.cli.options import (
+    CONFIG_HELP,
     add_common_options,
     add_file_options,
     add_report_options,
@@ -71,6 +72,7 @@ def add_scanning_commands(sub: Any) -> None:
         "(KEY_ID SECRET [TOKEN], NAME=value lines or JSON). Default: the AWS_ACCESS_KEY_ID / "
         "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables, else stdin when piped"))
     add_verify_options(verify, flag=False)
+    verify.add_argument("--config", metavar="FILE", help=CONFIG_HELP + "; its canary_accounts are never sent")
     add_report_options(verify)
     verify.set_defaults(handler=run_verify, verify=True)
 
