@@ -62,3 +62,14 @@ def test_bar_on_a_terminal_and_not_otherwise(tree: Path) -> None:
     assert "B/s" not in run_with_tty_stderr([exe, "scan", str(tree)], _env(CI="true"))
     piped = subprocess.run([exe, "scan", str(tree)], capture_output=True, text=True, env=_env(), timeout=60)
     assert "B/s" not in piped.stderr and "scanned 300 files" in piped.stderr
+
+
+def test_history_bar_knows_its_total(tmp_path: Path) -> None:
+    from tests.gitrepo import GitRepo
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("files", {f"f{i}.txt": f"text {i}\n" * 100 for i in range(20)})
+    exe = shutil.which("keyscan")
+    assert exe
+    shown = run_with_tty_stderr([exe, "history", str(repo.path), "--jobs", "1"], _env())
+    assert "20 blobs" in shown and "%" in shown, shown

@@ -113,6 +113,9 @@ class _NoBar:
     def __call__(self, n: int) -> None:
         pass
 
+    def set_total(self, nbytes: int, items: int) -> None:
+        pass
+
     def __enter__(self) -> _NoBar:
         return self
 
@@ -128,6 +131,11 @@ class _Bar:
 
     def __call__(self, n: int) -> None:
         self._bar.update(n)
+
+    def set_total(self, nbytes: int, items: int) -> None:
+        """Once the work is known: a total gives the bar its percentage and time left."""
+        self._bar.total = nbytes
+        self._bar.set_description(f"{items:,} blobs", refresh=True)
 
     def __enter__(self) -> _Bar:
         return self

@@ -102,7 +102,8 @@ def run_history(args: argparse.Namespace) -> int:
         findings, stats = history.scan(
             args.repo, make_scanner=make_scanner, refs=args.ref, rev_range=args.rev_range,
             since_commit=args.since_commit, all_objects=args.all_objects,
-            max_size=args.max_size or history.DEFAULT_MAX_SIZE, jobs=args.jobs, on_progress=bar)
+            max_size=args.max_size or history.DEFAULT_MAX_SIZE, jobs=args.jobs, on_progress=bar,
+            on_total=bar.set_total)
     return finish(not_excluded(findings, args.cfg), stats, args)
 
 

@@ -41,6 +41,7 @@ ScannerFactory = Callable[[], BytesScanner]
 
 # Called with the number of bytes read since the last call (a tqdm bar's ``update``).
 OnProgress = Callable[[int], None]
+OnTotal = Callable[[int, int], None]  # bytes and blobs about to be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ def scan(
     max_size: int = DEFAULT_MAX_SIZE,
     jobs: int = 0,
     on_progress: OnProgress | None = None,
+    on_total: OnTotal | None = None,
 ) -> tuple[list[Finding], Stats]:
     """Scan a repository's history; findings carry commit, path, ``in_head`` and ``also_in``."""
     started = time.monotonic()
@@ -89,6 +91,7 @@ def scan(
         max_size=max_size,
         jobs=jobs,
         on_progress=on_progress,
+        on_total=on_total,
     )
     stats.merge(scanned)
     findings = provenance.locate(repo, hits, selection.revs) if hits else []
@@ -212,6 +215,7 @@ def scan_blobs(
     max_size: int = DEFAULT_MAX_SIZE,
     jobs: int = 0,
     on_progress: OnProgress | None = None,
+    on_total: OnTotal | None = None,
 ) -> tuple[dict[str, list[Finding]], Stats]:
     """Findings per blob id, and what was read and skipped."""
     stats = Stats()
@@ -221,6 +225,8 @@ def scan_blobs(
             stats.skip("too large")
         else:
             wanted.append(blob)
+    if on_total:
+        on_total(sum(b.size for b in wanted), len(wanted))
     update = on_progress or _ignore
     workers = _worker_count(jobs, wanted)
     if workers <= 1:

@@ -340,10 +340,12 @@ def test_small_scans_stay_in_process() -> None:
 def test_progress_counts_every_byte(repo: GitRepo, rng: random.Random) -> None:
     repo.commit("c", {"a.env": f"AWS_ACCESS_KEY_ID={fake_key_id(rng=rng)}\n"})
     seen: list[int] = []
+    totals: list[tuple[int, int]] = []
 
-    _, stats = scan(repo, on_progress=seen.append)
+    _, stats = scan(repo, on_progress=seen.append, on_total=lambda n, blobs: totals.append((n, blobs)))
 
     assert sum(seen) == stats.bytes > 0
+    assert totals == [(stats.bytes, stats.blobs)]
 
 
 # --- through the command line ----------------------------------------------------------------
