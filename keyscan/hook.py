@@ -12,18 +12,16 @@ import os
 import shlex
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from keyscan.content import is_binary
 from keyscan.engine import Engine
 from keyscan.errors import KeyscanError
 from keyscan.model import Finding, Stats
 from keyscan.pathfilter import PathFilter
+from keyscan.sources.files import FileOptions, Target, scan_target
 
-READ_SIZE = 8 << 20
 MARKER = "# keyscan-hook: installed by `keyscan install-hook`"
 BACKUP_SUFFIX = ".keyscan-backup"
 
@@ -52,33 +50,14 @@ def scan_files(files: Sequence[str], engine: Engine, options: HookOptions, stats
 def _scan_file(name: str, rel: str, engine: Engine, options: HookOptions, stats: Stats) -> list[Finding]:
     try:
         st = os.lstat(name)
-        if not stat.S_ISREG(st.st_mode):  # a staged symlink's content is its target's name
-            stats.skip("symlink" if stat.S_ISLNK(st.st_mode) else "special", None)
-            return []
-        if options.max_size is not None and st.st_size > options.max_size:
-            stats.skip("too-large", None)
-            return []
-        with open(name, "rb") as f:
-            head = f.read(READ_SIZE)
-            if not options.include_binary and is_binary(head):
-                stats.skip("binary", None)
-                return []
-            stats.files += 1
-            if len(head) < READ_SIZE:
-                stats.bytes += len(head)
-                return engine.scan_bytes(head, path=rel)
-            found, size = engine.scan_stream(_rest(head, f), path=rel)
-            stats.bytes += size
-            return found
     except OSError as e:
         stats.skip("unreadable", f"{rel}: cannot read: {e.strerror or e}")
         return []
-
-
-def _rest(head: bytes, f: BinaryIO) -> Iterator[bytes]:
-    yield head
-    while chunk := f.read(READ_SIZE):
-        yield chunk
+    if not stat.S_ISREG(st.st_mode):  # a staged symlink's content is its target's name
+        stats.skip("symlink" if stat.S_ISLNK(st.st_mode) else "special", None)
+        return []
+    read = FileOptions(include_binary=options.include_binary, max_size=options.max_size)
+    return scan_target(engine, Target(name, rel), read, stats)
 
 
 def advice(findings: Sequence[Finding], config_name: str = ".keyscan.toml") -> str:
