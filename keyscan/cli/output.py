@@ -81,7 +81,7 @@ def print_summary(
         print(f"keyscan: warning: … and {len(stats.errors) - MAX_WARNINGS} more", file=out)
     for note in stats.notes:
         print(f"keyscan: note: {note}", file=out)
-    read = f"{stats.files:,} files" if not stats.blobs else f"{stats.blobs:,} blobs"
+    read = _count(stats.files, "file") if not stats.blobs else _count(stats.blobs, "blob")
     parts = [f"scanned {read}, {_mb(stats.bytes)} in {stats.seconds:.2f} s"]
     if stats.skipped:
         parts.append("skipped " + ", ".join(f"{n:,} {reason}" for reason, n in sorted(stats.skipped.items())))
@@ -97,6 +97,10 @@ def print_summary(
     if stats.incomplete:
         parts.append(f"INCOMPLETE: {len(stats.errors)} input(s) could not be read")
     print("keyscan: " + "; ".join(parts), file=out)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _mb(n: int) -> str:
