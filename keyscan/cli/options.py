@@ -131,6 +131,13 @@ def detect_options(args: argparse.Namespace, cfg: Any) -> Any:
     )
 
 
+def config_excludes(cfg: Any) -> Any:
+    """The config's excluded paths as a PathFilter (applied to files, history and the index)."""
+    from keyscan.pathfilter import PathFilter
+
+    return PathFilter(cfg.exclude, source=cfg.source or "config")
+
+
 def file_options(args: argparse.Namespace, cfg: Any) -> Any:
     from keyscan.pathfilter import PathFilter
     from keyscan.sources.files import FileOptions

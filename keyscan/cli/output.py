@@ -20,10 +20,16 @@ MAX_WARNINGS = 20
 
 def finish(findings: list[Finding], stats: Stats, args: argparse.Namespace) -> int:
     from keyscan import suppress
-    from keyscan.report import WRITERS
 
     # Suppress before --verify: a key someone accepted is never sent to STS.
-    findings = suppress.apply(findings, suppression_policy(args))
+    return conclude(suppress.apply(findings, suppression_policy(args)), stats, args)
+
+
+def conclude(findings: list[Finding], stats: Stats, args: argparse.Namespace) -> int:
+    """Verify, report, summarise and pick the exit code for findings already suppressed."""
+    from keyscan import suppress
+    from keyscan.report import WRITERS
+
     findings = verified(findings, stats, args)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.commit.sha if f.commit else ""))
     reported = [f for f in findings if f.suppressed is None]

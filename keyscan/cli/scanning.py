@@ -15,6 +15,7 @@ from keyscan.cli.options import (
     add_file_options,
     add_report_options,
     add_verify_options,
+    config_excludes,
     detect_options,
     file_options,
     size,
@@ -118,9 +119,7 @@ def run_staged(args: argparse.Namespace) -> int:
 
 def not_excluded(findings: list[Finding], cfg: Any) -> list[Finding]:
     """The config's excludes apply to paths in history and the index as they do to files."""
-    from keyscan.pathfilter import PathFilter
-
-    exclude = PathFilter(cfg.exclude, source=cfg.source or "config")
+    exclude = config_excludes(cfg)
     return [f for f in findings if not exclude.excluded(f.path)] if exclude else findings
 
 

@@ -17,13 +17,14 @@ from keyscan.cli.options import (
     add_detection_options,
     add_file_options,
     add_policy_options,
+    config_excludes,
     detect_options,
     display_path,
     file_options,
     size,
     suppression_policy,
 )
-from keyscan.cli.output import finish, print_summary
+from keyscan.cli.output import conclude, print_summary
 from keyscan.cli.scanning import not_excluded
 from keyscan.errors import KeyscanError
 from keyscan.model import Finding, Stats
@@ -77,11 +78,10 @@ def run_hook(args: argparse.Namespace) -> int:
     from keyscan import suppress
     from keyscan.engine import Engine
     from keyscan.hook import HookOptions, advice, scan_files
-    from keyscan.pathfilter import PathFilter
 
     cfg = args.cfg
     options = HookOptions(
-        exclude=PathFilter(cfg.exclude, source=cfg.source or "config"),
+        exclude=config_excludes(cfg),
         include_binary=args.include_binary,
         max_size=args.max_size,
     )
@@ -92,8 +92,8 @@ def run_hook(args: argparse.Namespace) -> int:
     detect = dataclasses.replace(detect_options(args, cfg), engine=os.environ.get("KEYSCAN_ENGINE", "python"))
     findings = scan_files(args.files, Engine.load(detect), options, stats)
     stats.seconds = time.perf_counter() - started
-    findings = suppress.apply(findings, suppression_policy(args))
-    code = finish(findings, stats, args)
+    findings = suppress.apply(findings, suppression_policy(args))  # the advice needs the result too
+    code = conclude(findings, stats, args)
     if code == EXIT_FINDINGS:
         failing = [f for f in findings if f.suppressed is None and suppress.fails(f, args.fail_on)]
         print(advice(failing, os.path.basename(cfg.source) if cfg.source else ".keyscan.toml"), file=sys.stderr)

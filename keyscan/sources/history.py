@@ -222,7 +222,7 @@ def scan_blobs(
     wanted = []
     for blob in blobs:
         if blob.size > max_size:
-            stats.skip("too large")
+            stats.skip("too-large")  # the same reason name as the file source
         else:
             wanted.append(blob)
     if on_total:

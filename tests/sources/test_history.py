@@ -301,7 +301,7 @@ def test_binary_and_large_blobs_are_skipped_and_counted(repo: GitRepo, rng: rand
     findings, stats = scan(repo, max_size=1000)
 
     assert findings == []
-    assert stats.skipped == {"binary": 1, "too large": 1}
+    assert stats.skipped == {"binary": 1, "too-large": 1}
     assert not stats.incomplete
 
 
